@@ -1,0 +1,33 @@
+"""The adapter: dbt-spark's, with Python models submitted to the connection's SparkSession."""
+
+from importlib import import_module
+
+from dbt.adapters.base import PythonJobHelper
+from dbt.adapters.base.impl import AdapterTrackingRelationInfo
+from dbt.adapters.contracts.relation import RelationConfig
+from dbt.adapters.spark.impl import SparkAdapter
+from dbt.adapters.spark_python.__version__ import version
+from dbt.adapters.spark_python.connections import SparkPythonConnectionManager
+from dbt.adapters.spark_python.python_submissions import SessionPythonJobHelper
+
+
+class SparkPythonAdapter(SparkAdapter):
+    ConnectionManager = SparkPythonConnectionManager  # type: ignore[assignment]
+
+    @property
+    def default_python_submission_method(self) -> str:
+        return "session"
+
+    @property
+    def python_submission_helpers(self) -> dict[str, type[PythonJobHelper]]:
+        return {**super().python_submission_helpers, "session": SessionPythonJobHelper}
+
+    @classmethod
+    def get_adapter_run_info(cls, config: RelationConfig) -> AdapterTrackingRelationInfo:
+        # dbt derives the module from the class name ("sparkpython"); name ours instead.
+        return AdapterTrackingRelationInfo(
+            adapter_name="spark_python",
+            base_adapter_version=import_module("dbt.adapters.__about__").version,
+            adapter_version=version,
+            model_adapter_details=cls._get_adapter_specific_run_info(config),
+        )

@@ -1,0 +1,579 @@
+"""Versioned model artifacts behind a URI: a local directory or `s3://bucket/prefix`.
+
+Layout of a store: `<uri>/versions/<version>/...` (immutable; complete once its `manifest.json`
+exists, which is written last) and `<uri>/CURRENT` naming the version scoring uses by default.
+Fetching downloads into a unique temporary directory, verifies checksums against the manifest and
+renames the directory into place, so concurrent executors never see a partial copy.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol, TypedDict
+from urllib.parse import urlparse
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+VERSIONS = "versions"
+MANIFEST_FORMAT = 1
+_VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_CHUNK = 1 << 20
+# Leftovers of fetches killed mid-download (preempted executors) are swept after this long.
+_STALE_TEMP_AGE_S = 24 * 3600
+_TMP_PREFIX = ".tmp-"
+_STALE_PREFIX = ".stale-"
+
+
+class ArtifactError(Exception):
+    """A model store or artifact problem; the message says what is wrong and what to do."""
+
+
+class FileEntry(TypedDict):
+    sha256: str
+    size: int
+
+
+class Manifest(TypedDict):
+    format: int
+    version: str
+    created_at: str
+    files: dict[str, FileEntry]
+
+
+# --------------------------------------------------------------------------- local checks
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_version_name(version: str) -> str:
+    if not _VERSION_RE.fullmatch(version):
+        raise ArtifactError(
+            f"invalid model version {version!r}: use letters, digits, '.', '_' and '-' "
+            "(at most 128, starting with a letter or digit)"
+        )
+    return version
+
+
+def _check_relpath(rel: str) -> PurePosixPath:
+    """A manifest path must stay inside the artifact directory."""
+    path = PurePosixPath(rel)
+    if not rel or path.is_absolute() or any(part in ("", ".", "..") for part in rel.split("/")):
+        raise ArtifactError(f"manifest names an unsafe file path {rel!r}: the manifest is invalid")
+    return path
+
+
+def _parse_manifest(raw: bytes, where: str) -> Manifest:
+    try:
+        data = json.loads(raw)
+        files = data["files"]
+        for rel, entry in files.items():
+            _check_relpath(rel)
+            if not isinstance(entry["sha256"], str) or not isinstance(entry["size"], int):
+                raise TypeError(rel)
+        return Manifest(
+            format=int(data["format"]),
+            version=str(data["version"]),
+            created_at=str(data["created_at"]),
+            files=files,
+        )
+    except ArtifactError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ArtifactError(
+            f"{where} is not a valid artifact manifest ({err!r}): republish the artifact"
+        ) from err
+
+
+def _read_local_manifest(local_dir: Path) -> Manifest:
+    path = local_dir / MANIFEST
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ArtifactError(
+            f"{local_dir} has no {MANIFEST}: it is not a complete artifact (fetch it again)"
+        ) from None
+    return _parse_manifest(raw, str(path))
+
+
+def verify(local_dir: Path, *, checksums: bool = True) -> Manifest:
+    """Check every file of a local artifact against its manifest; return the manifest.
+
+    With `checksums=False` only presence and sizes are checked (cheap, for cached copies).
+    """
+    local_dir = Path(local_dir)
+    manifest = _read_local_manifest(local_dir)
+    for rel, entry in sorted(manifest["files"].items()):
+        path = local_dir / rel
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise ArtifactError(f"artifact file {rel} is missing from {local_dir}") from None
+        if size != entry["size"]:
+            raise ArtifactError(
+                f"artifact file {rel} in {local_dir} has {size} bytes, manifest says "
+                f"{entry['size']}: the copy is corrupt"
+            )
+        if checksums and (digest := _sha256(path)) != entry["sha256"]:
+            raise ArtifactError(
+                f"artifact file {rel} in {local_dir} has sha256 {digest}, manifest says "
+                f"{entry['sha256']}: the copy is corrupt"
+            )
+    return manifest
+
+
+def _scan_artifact(local_dir: Path) -> dict[str, FileEntry]:
+    """Checksum and size of every file under local_dir, except a manifest at its top."""
+    if not local_dir.is_dir():
+        raise ArtifactError(f"cannot publish {local_dir}: it is not a directory")
+    files: dict[str, FileEntry] = {}
+    for path in sorted(p for p in local_dir.rglob("*") if p.is_file()):
+        rel = path.relative_to(local_dir).as_posix()
+        if rel != MANIFEST:
+            files[rel] = FileEntry(sha256=_sha256(path), size=path.stat().st_size)
+    if not files:
+        raise ArtifactError(f"cannot publish {local_dir}: it holds no files")
+    return files
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _default_version(files: dict[str, FileEntry], now: datetime) -> str:
+    """Sortable UTC timestamp plus a short hash of the content, e.g. 20261127T051500Z-3f9a1c2b."""
+    content = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+    return f"{now:%Y%m%dT%H%M%SZ}-{content[:8]}"
+
+
+# --------------------------------------------------------------------------- storage backends
+
+
+class _Backend(Protocol):
+    """Object storage seen as keys relative to the store root."""
+
+    def uri(self, key: str = "") -> str: ...
+    def read(self, key: str) -> bytes | None: ...
+    def write(self, key: str, data: bytes, *, exclusive: bool = False) -> None: ...
+    def upload(self, src: Path, key: str) -> None: ...
+    def download(self, key: str, dst: Path) -> None: ...
+    def keys(self, prefix: str) -> Iterator[str]: ...
+
+
+class _Exists(Exception):
+    """An exclusive write found the key already there."""
+
+
+class _LocalBackend:
+    """A directory on a local or mounted filesystem; every write is temp file + rename."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def uri(self, key: str = "") -> str:
+        return str(self.root / key) if key else str(self.root)
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return (self.root / key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def _temp_beside(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.with_name(f"{_TMP_PREFIX}{path.name}-{uuid.uuid4().hex}")
+
+    def write(self, key: str, data: bytes, *, exclusive: bool = False) -> None:
+        path = self.root / key
+        tmp = self._temp_beside(path)
+        try:
+            tmp.write_bytes(data)
+            if exclusive:
+                try:
+                    os.link(tmp, path)  # fails if present, unlike rename
+                except FileExistsError:
+                    raise _Exists(key) from None
+                except OSError:  # a filesystem without hard links: check, then rename
+                    if path.exists():
+                        raise _Exists(key) from None
+                    os.replace(tmp, path)
+            else:
+                os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def upload(self, src: Path, key: str) -> None:
+        path = self.root / key
+        tmp = self._temp_beside(path)
+        try:
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def download(self, key: str, dst: Path) -> None:
+        try:
+            shutil.copyfile(self.root / key, dst)
+        except FileNotFoundError:
+            raise ArtifactError(f"{self.uri(key)} is missing from the model store") from None
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        base = self.root / prefix
+        if not base.is_dir():
+            return
+        for path in base.rglob("*"):
+            if path.is_file() and not path.name.startswith(_TMP_PREFIX):
+                yield path.relative_to(self.root).as_posix()
+
+
+class _S3Backend:
+    """A bucket and prefix on any S3-compatible endpoint, configured the standard AWS way.
+
+    The client is created lazily and dropped on pickling, so a store can travel to executors.
+    """
+
+    def __init__(self, bucket: str, prefix: str) -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self._client: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_client": None}
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3  # imported here: local-path stores and scoring-free CLI runs skip it
+
+            self._client = boto3.session.Session().client("s3")
+        return self._client
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def uri(self, key: str = "") -> str:
+        full = self._key(key) if key else self.prefix
+        return f"s3://{self.bucket}/{full}" if full else f"s3://{self.bucket}"
+
+    @contextmanager
+    def _errors(self, key: str = "") -> Iterator[None]:
+        """Turn botocore failures into ArtifactErrors that say what to check."""
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+        try:
+            yield
+        except NoCredentialsError as err:
+            raise ArtifactError(
+                f"no AWS credentials for {self.uri(key)}: set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY, a profile, or an instance role"
+            ) from err
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code", "")
+            if code == "NoSuchBucket":
+                raise ArtifactError(
+                    f"bucket {self.bucket} does not exist at the S3 endpoint "
+                    f"(AWS_ENDPOINT_URL={os.environ.get('AWS_ENDPOINT_URL', 'AWS default')}): "
+                    "create it or fix the model URI"
+                ) from err
+            raise ArtifactError(f"S3 request for {self.uri(key)} failed: {err}") from err
+        except (BotoCoreError, Boto3Error) as err:
+            raise ArtifactError(f"S3 request for {self.uri(key)} failed: {err}") from err
+
+    @staticmethod
+    def _is_missing(err: Exception) -> bool:
+        response = getattr(err, "response", {}) or {}
+        return response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")
+
+    def read(self, key: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        with self._errors(key):
+            try:
+                body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+            except ClientError as err:
+                if self._is_missing(err):
+                    return None
+                raise
+            return bytes(body.read())
+
+    def write(self, key: str, data: bytes, *, exclusive: bool = False) -> None:
+        from botocore.exceptions import ClientError
+
+        args = {"Bucket": self.bucket, "Key": self._key(key), "Body": data}
+        with self._errors(key):
+            if not exclusive:
+                self.client.put_object(**args)
+                return
+            try:
+                self.client.put_object(**args, IfNoneMatch="*")
+            except ClientError as err:
+                code = err.response.get("Error", {}).get("Code", "")
+                if code in ("PreconditionFailed", "ConditionalRequestConflict"):
+                    raise _Exists(key) from None
+                if code != "NotImplemented":
+                    raise
+                # Endpoints without conditional writes: the caller already checked absence.
+                self.client.put_object(**args)
+
+    def upload(self, src: Path, key: str) -> None:
+        with self._errors(key):
+            self.client.upload_file(str(src), self.bucket, self._key(key))
+
+    def download(self, key: str, dst: Path) -> None:
+        from botocore.exceptions import ClientError
+
+        with self._errors(key):
+            try:
+                self.client.download_file(self.bucket, self._key(key), str(dst))
+            except ClientError as err:
+                if self._is_missing(err):
+                    raise ArtifactError(
+                        f"{self.uri(key)} is missing from the model store"
+                    ) from None
+                raise
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        strip = len(self._key(""))
+        with self._errors(prefix):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self._key(prefix)
+            )
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    yield obj["Key"][strip:]
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def _backend_for(uri: str) -> _Backend:
+    parsed = urlparse(uri)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise ArtifactError(f"model URI {uri!r} names no bucket: use s3://bucket/prefix")
+        return _S3Backend(parsed.netloc, parsed.path.strip("/"))
+    if parsed.scheme == "file":
+        if parsed.netloc not in ("", "localhost"):
+            raise ArtifactError(f"model URI {uri!r} names a remote host: use file:///path")
+        return _LocalBackend(Path(parsed.path).resolve())
+    if parsed.scheme and len(parsed.scheme) > 1:  # one letter: a Windows drive
+        raise ArtifactError(
+            f"model URI {uri!r} has unsupported scheme {parsed.scheme!r}: use s3:// or a path"
+        )
+    return _LocalBackend(Path(uri).expanduser().resolve())
+
+
+class ModelStore:
+    """Publishes, lists and fetches versioned artifacts under one URI (S3 or local path).
+
+    Picklable (no live client travels), so a store can be shipped to Spark executors.
+    """
+
+    def __init__(self, uri: str | Path) -> None:
+        self._backend = _backend_for(str(uri))
+        self.uri = self._backend.uri()
+
+    @classmethod
+    def from_uri(cls, uri: str | Path) -> ModelStore:
+        """A store for `s3://bucket/prefix`, `file:///path` or a plain local path."""
+        return cls(uri)
+
+    def __repr__(self) -> str:
+        return f"ModelStore({self.uri!r})"
+
+    def __str__(self) -> str:
+        return self.uri
+
+    verify = staticmethod(verify)
+
+    # ----------------------------------------------------------------- publishing
+
+    def publish(
+        self, local_dir: Path, version: str | None = None, make_current: bool = True
+    ) -> str:
+        """Upload local_dir as a new immutable version, manifest last; then maybe point CURRENT."""
+        local_dir = Path(local_dir)
+        files = _scan_artifact(local_dir)
+        now = _utc_now()
+        version = _check_version_name(version or _default_version(files, now))
+        prefix = f"{VERSIONS}/{version}/"
+        if next(iter(self._backend.keys(prefix)), None) is not None:
+            complete = self._backend.read(prefix + MANIFEST) is not None
+            state = "" if complete else " (incomplete: an earlier publish was interrupted)"
+            raise ArtifactError(
+                f"version {version} already exists in model store {self.uri}{state}: "
+                "versions are immutable, publish under a new version"
+            )
+        for rel in files:
+            self._backend.upload(local_dir / rel, prefix + rel)
+        manifest = Manifest(
+            format=MANIFEST_FORMAT,
+            version=version,
+            created_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            files=files,
+        )
+        try:
+            self._backend.write(
+                prefix + MANIFEST, json.dumps(manifest, indent=2).encode(), exclusive=True
+            )
+        except _Exists:
+            raise ArtifactError(
+                f"version {version} was published to {self.uri} by someone else meanwhile: "
+                "publish under a new version"
+            ) from None
+        log.info("published %s version %s (%d files)", self.uri, version, len(files))
+        if make_current:
+            self.set_current(version)
+        return version
+
+    # ----------------------------------------------------------------- versions
+
+    def versions(self) -> list[str]:
+        """Complete (manifest present) versions, sorted; default names sort by time."""
+        found = set()
+        for key in self._backend.keys(f"{VERSIONS}/"):
+            parts = key.split("/")
+            if len(parts) == 3 and parts[2] == MANIFEST and _VERSION_RE.fullmatch(parts[1]):
+                found.add(parts[1])
+        return sorted(found)
+
+    def _manifest(self, version: str) -> Manifest:
+        _check_version_name(version)
+        key = f"{VERSIONS}/{version}/{MANIFEST}"
+        raw = self._backend.read(key)
+        if raw is None:
+            raise ArtifactError(
+                f"model store {self.uri} has no complete version {version} "
+                f"(no {MANIFEST}); published versions: {', '.join(self.versions()) or 'none'}"
+            )
+        manifest = _parse_manifest(raw, self._backend.uri(key))
+        if manifest["version"] != version:
+            raise ArtifactError(
+                f"{self._backend.uri(key)} describes version {manifest['version']}, not "
+                f"{version}: the store was edited by hand, republish the artifact"
+            )
+        return manifest
+
+    def current_version(self) -> str:
+        """The version CURRENT points at."""
+        raw = self._backend.read(CURRENT)
+        if raw is None:
+            raise ArtifactError(
+                f"model store {self.uri} has no {CURRENT} pointer: run `btrnn train` first "
+                "or pass --model-version"
+            )
+        text = raw.decode(errors="replace").strip()
+        try:
+            version = str(json.loads(text)["version"])
+        except (ValueError, KeyError, TypeError):
+            version = text  # a hand-written pointer holding just the name
+        return _check_version_name(version)
+
+    def set_current(self, version: str) -> None:
+        """Point CURRENT at an existing complete version (one atomic write)."""
+        self._manifest(version)
+        pointer = {"version": version, "updated_at": f"{_utc_now():%Y-%m-%dT%H:%M:%SZ}"}
+        self._backend.write(CURRENT, json.dumps(pointer).encode())
+        log.info("%s CURRENT -> %s", self.uri, version)
+
+    # ----------------------------------------------------------------- fetching
+
+    def fetch(self, version: str | None, cache_root: Path) -> Path:
+        """A verified local copy of version (None: CURRENT) at cache_root/<version>.
+
+        Safe under concurrent fetches from many processes: each downloads into its own temporary
+        directory and renames it into place; losers of the race keep the winner's copy.
+        """
+        version = _check_version_name(version or self.current_version())
+        cache_root = Path(cache_root)
+        cache_root.mkdir(parents=True, exist_ok=True)
+        cache_root = cache_root.resolve()
+        final = cache_root / version
+        if _complete(final, version):
+            return final
+        _sweep_stale(cache_root)
+        manifest = self._manifest(version)
+        tmp = cache_root / f"{_TMP_PREFIX}{version}-{uuid.uuid4().hex}"
+        try:
+            tmp.mkdir()
+            for rel in sorted(manifest["files"]):
+                dst = tmp / rel
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                self._backend.download(f"{VERSIONS}/{version}/{rel}", dst)
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
+            try:
+                verify(tmp)
+            except ArtifactError as err:
+                raise ArtifactError(
+                    f"version {version} in model store {self.uri} failed verification: {err}; "
+                    "republish it under a new version"
+                ) from err
+            _move_into_place(tmp, final, version)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        log.info("fetched %s version %s into %s", self.uri, version, final)
+        return final
+
+
+def _complete(final: Path, version: str) -> bool:
+    """Cheap check of a cached copy: manifest for this version, every file at its size."""
+    if not final.is_dir():
+        return False
+    try:
+        return verify(final, checksums=False)["version"] == version
+    except ArtifactError:
+        return False
+
+
+def _quarantine(path: Path) -> None:
+    """Take a broken copy out of the final place atomically, then delete it."""
+    aside = path.with_name(f"{_STALE_PREFIX}{path.name}-{uuid.uuid4().hex}")
+    with suppress(FileNotFoundError):  # another process moved it first
+        os.rename(path, aside)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _move_into_place(tmp: Path, final: Path, version: str) -> None:
+    """Rename tmp to final; if another process got there first with a complete copy, keep it."""
+    for _ in range(5):
+        try:
+            os.rename(tmp, final)
+            return
+        except OSError as err:
+            if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+        if _complete(final, version):
+            return  # lost the race to an equally verified copy; the caller removes tmp
+        log.warning("replacing incomplete cached copy %s", final)
+        _quarantine(final)
+    raise ArtifactError(f"could not place {version} at {final}: it keeps being replaced")
+
+
+def _sweep_stale(cache_root: Path) -> None:
+    """Remove temporary and quarantined directories left by killed fetches long ago."""
+    cutoff = time.time() - _STALE_TEMP_AGE_S
+    for entry in cache_root.iterdir():
+        if entry.name.startswith((_TMP_PREFIX, _STALE_PREFIX)):
+            with suppress(OSError):
+                if entry.stat().st_mtime < cutoff:
+                    shutil.rmtree(entry, ignore_errors=True)

@@ -1,0 +1,71 @@
+{#
+  Fails the run before any model is built when source rows cannot be read (a value that does not
+  parse as the type its column needs), naming the table, the file, a few rows and what to do.
+  Failing here leaves every published table as it was.
+#}
+{% macro validate_shop_data() %}
+  {%- if not execute or flags.WHICH not in ('build', 'run') -%}{{ return('') }}{%- endif -%}
+  {%- set o = var('orders_columns') -%}
+  {%- set v = var('product_views_columns') -%}
+  {%- set p = var('products_columns') -%}
+  {%- set checks = {
+      'orders': {
+        'mapping': 'orders_columns',
+        'describe': "concat('order ', cast(" ~ o.order_id ~ " as string), ', user ', coalesce(cast(" ~ o.user_id ~ " as string), '(guest)'))",
+        'problems': [
+          ('user_id', o.user_id, o.user_id ~ ' is not null and cast(' ~ o.user_id ~ ' as bigint) is null'),
+          ('ordered_at', o.ordered_at, 'cast(' ~ o.ordered_at ~ ' as timestamp) is null'),
+          ('product_code', o.product_code, '(' ~ product_id_from_code(o.product_code) ~ ') is null'),
+          ('quantity', o.quantity, 'cast(' ~ o.quantity ~ ' as double) is null'),
+        ],
+      },
+      'product_views': {
+        'mapping': 'product_views_columns',
+        'describe': "concat('user ', coalesce(cast(" ~ v.user_id ~ " as string), '(guest)'))",
+        'problems': [
+          ('user_id', v.user_id, v.user_id ~ ' is not null and cast(' ~ v.user_id ~ ' as bigint) is null'),
+          ('viewed_at', v.viewed_at, 'cast(' ~ v.viewed_at ~ ' as timestamp) is null'),
+          ('product_code', v.product_code, '(' ~ product_id_from_code(v.product_code) ~ ') is null'),
+        ],
+      },
+      'products': {
+        'mapping': 'products_columns',
+        'describe': "concat('product ', cast(" ~ p.product_code ~ " as string))",
+        'problems': [
+          ('product_code', p.product_code, '(' ~ product_id_from_code(p.product_code) ~ ') is null'),
+        ],
+      },
+  } -%}
+  {%- set files = var('shop_files') or {} -%}
+  {%- for table, check in checks.items() -%}
+    {%- set relation = var('shop_schema') ~ '.' ~ table -%}
+    {%- set query -%}
+      with raw_rows as (
+        select
+          {{ check.describe }} as row_description,
+          case
+            {%- for column, expression, failing in check.problems %}
+            when {{ failing }} then '{{ column }} = ' || coalesce(cast({{ expression }} as string), 'null')
+            {%- endfor %}
+          end as problem
+        from {{ relation }}
+      )
+      select row_description, problem, count(*) over () as failing_rows
+      from raw_rows
+      where problem is not null
+      limit 5
+    {%- endset -%}
+    {%- set result = run_query(query) -%}
+    {%- if result.rows | length > 0 -%}
+      {%- set where = "file " ~ files[table] if files.get(table) else "table " ~ relation -%}
+      {%- set examples = [] -%}
+      {%- for row in result.rows -%}{%- do examples.append(row[0] ~ ': ' ~ row[1]) -%}{%- endfor -%}
+      {{ exceptions.raise_compiler_error(
+          "Source " ~ table ~ " (" ~ where ~ "): " ~ result.rows[0][2] ~ " rows cannot be read, e.g.\n  "
+          ~ examples | join("\n  ")
+          ~ "\nFix these rows, or map the column to an expression that parses it in var "
+          ~ check.mapping ~ " (e.g. to_timestamp(col, 'dd/MM/yyyy HH:mm')). Nothing was built; "
+          ~ "published tables are unchanged.") }}
+    {%- endif -%}
+  {%- endfor -%}
+{% endmacro %}

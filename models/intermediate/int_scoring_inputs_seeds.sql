@@ -1,0 +1,15 @@
+-- Seed-item scoring input (onsite, trigger email, search ranking): 10 pads, then the seed.
+{%- set k = var('sequence_length') - 1 %}
+
+with catalog as (
+    select * from {{ ref('int_products_catalog') }}
+),
+
+final as (
+    select
+        product_id as seed_product_id,
+        concat(array_repeat(cast(0 as bigint), {{ k - 1 }}), array(product_id)) as input_product_ids
+    from catalog
+)
+
+select * from final
