@@ -27,7 +27,9 @@ class Word2VecConfig:
         return VECTOR_START + self.vector_size
 
 
-def embedding_sentences(view_sentences: DataFrame, purchase_histories: DataFrame) -> tuple[DataFrame, str]:
+def embedding_sentences(
+    view_sentences: DataFrame, purchase_histories: DataFrame
+) -> tuple[DataFrame, str]:
     """The sentences Word2Vec learns from: views where the shop has any, else purchases."""
     if not view_sentences.isEmpty():
         return view_sentences.select("product_ids"), "views"
@@ -69,7 +71,9 @@ def build_item_features(catalog: DataFrame, embeddings: DataFrame, vector_size: 
     """product_id, has_vector, features (array<float> of 2 + vector_size): every catalog item."""
     max_id = catalog.agg(F.max("product_id")).first()[0]
     if max_id is None:
-        raise ValueError("The product catalogue is empty: there are no purchases to build items from.")
+        raise ValueError(
+            "The product catalogue is empty: there are no purchases to build items from."
+        )
     zeros = F.array_repeat(F.lit(0.0).cast("float"), vector_size)
     has_vector = F.col("vector").isNotNull()
     return (

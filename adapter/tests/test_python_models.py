@@ -1,0 +1,103 @@
+"""dbt Python models on open-source Spark through dbt-spark-python, with the real dbt CLI.
+
+The fixture project (adapter/tests/project) builds source -> SQL model -> Python model (reads a
+ref, a source and a config value) -> SQL model, and data-tests the result.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from dbt.adapters.spark.connections import SparkConnectionMethod
+from dbt.adapters.spark_python import SparkPythonCredentials
+from dbt.adapters.spark_python.python_submissions import SessionPythonJobHelper
+from dbt_common.exceptions import DbtRuntimeError
+from spark_python_harness import SCHEMA, DbtProject, DbtResult, read_over_connect
+
+pytestmark = pytest.mark.slow
+
+# raw_orders: ada 5 + 7, grace 4, linus 1; the project's `multiplier` var defaults to 3.
+EXPECTED_REPORT = [
+    {"customer_id": 1, "customer_label": "ADA", "multiplied_total": 36},
+    {"customer_id": 2, "customer_label": "GRACE", "multiplied_total": 12},
+    {"customer_id": 3, "customer_label": "LINUS", "multiplied_total": 3},
+]
+
+
+def _explain(result: DbtResult) -> str:
+    return f"dbt exited {result.returncode}:\n{result.output[-6000:]}"
+
+
+@pytest.fixture(scope="module")
+def built(local_project: DbtProject) -> DbtProject:
+    result = local_project.dbt("build")
+    assert result.ok, _explain(result)
+    assert "PASS=11" in result.output, _explain(result)  # 3 models + 7 data tests + the hook
+    return local_project
+
+
+def test_local_session_build_runs_the_python_model_and_its_tests(built: DbtProject) -> None:
+    assert built.read("customer_report") == EXPECTED_REPORT
+    assert built.read("customer_totals") == EXPECTED_REPORT
+    # Built as customer_totals__dbt_build and swapped in: nothing of the build is left over.
+    leftovers = [p.name for p in built.table_dir("").iterdir() if "__dbt_build" in p.name]
+    assert leftovers == []
+
+
+def test_failing_python_model_names_it_and_keeps_the_published_table(built: DbtProject) -> None:
+    before = built.read("customer_totals")
+    assert before == EXPECTED_REPORT
+
+    result = built.dbt("build", variables={"multiplier": -1})
+
+    assert not result.ok
+    assert "Python model customer_totals failed" in result.output, _explain(result)
+    assert "ValueError: multiplier must be positive, got -1" in result.output, _explain(result)
+    assert "ERROR=1" in result.output, _explain(result)
+    assert built.read("customer_totals") == before
+    assert built.read("customer_report") == EXPECTED_REPORT  # downstream skipped, kept too
+
+
+def test_python_model_on_a_thrift_target_asks_for_method_session(
+    local_project: DbtProject,
+) -> None:
+    """The session helper refuses a non-session connection with a message saying what to use.
+
+    dbt-spark validates `method: thrift` credentials only with PyHive installed, and a thrift
+    run needs a Thrift Server before it reaches a Python model; so this takes the model node
+    from a real `dbt parse` and real credentials from the profile, switched to thrift.
+    """
+    parsed = local_project.dbt("parse")
+    assert parsed.ok, _explain(parsed)
+    manifest = json.loads((local_project.root / "target" / "manifest.json").read_text())
+    node = manifest["nodes"]["model.spark_python_it.customer_totals"]
+    credentials = SparkPythonCredentials.from_dict(
+        {"method": "session", "host": "127.0.0.1", "schema": SCHEMA, "port": 10000}
+    )
+    credentials.method = SparkConnectionMethod.THRIFT
+
+    with pytest.raises(DbtRuntimeError) as refused:
+        SessionPythonJobHelper(node, credentials)
+
+    message = str(refused.value)
+    assert "Python model customer_totals" in message
+    assert "needs a profile with `method: session`" in message
+    assert "method: thrift" in message
+
+
+def test_spark_connect_build_runs_the_python_model_on_the_server(
+    spark_connect_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    project = DbtProject(
+        tmp_path_factory.mktemp("connect_client"), target="connect", spark_remote=spark_connect_url
+    )
+
+    result = project.dbt("build")
+
+    assert result.ok, _explain(result)
+    assert "PASS=11" in result.output, _explain(result)
+    # The client holds no warehouse: every table lives in the server's.
+    assert not project.warehouse.exists()
+    rows = read_over_connect(spark_connect_url, f"{SCHEMA}.customer_report")
+    assert rows == EXPECTED_REPORT

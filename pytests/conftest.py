@@ -1,0 +1,69 @@
+"""Shared fixtures: isolated dbt runs on the real CLI, table reads, the local S3 server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from s3_server import s3_endpoint  # noqa: F401  (session fixture: a real S3 server on loopback)
+
+from btrnn.dbt_runner import run_dbt
+from btrnn.runtime import PROJECT_ROOT, prepare_environment
+
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+ONLINE_RETAIL = SHARED_DATA / "online-retail-ii" / "online_retail_ii_2009-2010.parquet"
+
+prepare_environment()
+
+
+class Warehouse:
+    """One isolated dbt state (metastore, warehouse, target folder) for a test module."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "BTRNN_STATE_DIR": str(self.root),
+            "DBT_TARGET_PATH": str(self.root / "target"),
+            "DBT_LOG_PATH": str(self.root / "logs"),
+            "BTRNN_SPARK_MASTER": "local[2]",
+        }
+
+    def dbt(self, *args: str, variables: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        return run_dbt(list(args), variables=variables, env=self.env, **kwargs)
+
+    def table_path(self, name: str, schema: str = "btrnn") -> Path:
+        return self.root / "warehouse" / f"{schema}.db" / name
+
+    def read(self, name: str, schema: str = "btrnn") -> pd.DataFrame:
+        """A table's rows, read from its Parquet files (no second JVM on the Derby metastore)."""
+        return pq.read_table(self.table_path(name, schema)).to_pandas()
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    return Warehouse(tmp_path_factory.mktemp("warehouse"))
+
+
+@pytest.fixture(scope="module")
+def write_shop(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict[str, str]]:
+    """Writes order/view rows as CSV files and returns the matching `shop_files` var."""
+
+    def write(orders: pd.DataFrame, views: pd.DataFrame | None = None) -> dict[str, str]:
+        folder = tmp_path_factory.mktemp("shop")
+        orders.to_csv(folder / "orders.csv", index=False)
+        files = {"format": "csv", "orders": str(folder / "orders.csv"), "products": None}
+        if views is not None:
+            views.to_csv(folder / "product_views.csv", index=False)
+            files["product_views"] = str(folder / "product_views.csv")
+        else:
+            files["product_views"] = None
+        return files
+
+    return write

@@ -1,0 +1,72 @@
+"""`dbt build` of the data layer on the bundled sample, and what bad input does to it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from btrnn.dbt_runner import DbtFailed
+from btrnn.runtime import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+DATA_LAYER = (
+    "+item_features +int_training_windows +int_label_vocabulary"
+    " +int_scoring_inputs_users +int_scoring_inputs_seeds"
+)
+
+
+@pytest.fixture(scope="module")
+def built(warehouse):
+    warehouse.dbt("build", "--select", DATA_LAYER)
+    return warehouse
+
+
+def test_sample_build_learns_vectors_from_views(built):
+    embeddings = built.read("item_embeddings")
+    assert set(embeddings.sentence_source) == {"views"}
+    assert all(len(v) == 100 for v in embeddings.vector)
+    features = built.read("item_features")
+    catalog = built.read("int_products_catalog")
+    assert set(features.product_id) == set(catalog.product_id)
+    matrix = np.stack(features.features.to_numpy())
+    assert matrix.shape[1] == 102
+    assert np.array_equal(matrix[:, 0] == 1.0, features.has_vector.to_numpy())
+    assert np.isclose(matrix[:, 1].max(), 1.0)
+    with_vector = features.set_index("product_id").features
+    sample = embeddings.iloc[0]
+    assert np.allclose(with_vector[sample.product_id][2:], sample.vector)
+
+
+def test_sample_has_both_window_shapes(built):
+    windows = built.read("int_training_windows")
+    assert (windows.padded_positions > 0).any()  # short histories: left-padded
+    assert (windows.padded_positions == 0).any()  # long ones: sliding
+    assert (windows.label_product_id > 0).all()
+
+
+def test_bad_rows_fail_with_a_clear_error_and_keep_published_tables(built, tmp_path):
+    before = built.read("int_training_windows")
+    orders = pd.read_csv(PROJECT_ROOT / "data" / "sample" / "orders.csv", dtype=str)
+    orders.loc[5, "ordered_at"] = "31/02/2024 25:61"
+    bad = tmp_path / "orders.csv"
+    orders.to_csv(bad, index=False)
+    shop = {
+        "format": "csv",
+        "orders": str(bad),
+        "product_views": str(PROJECT_ROOT / "data" / "sample" / "product_views.csv"),
+        "products": str(PROJECT_ROOT / "data" / "sample" / "products.csv"),
+    }
+    with pytest.raises(DbtFailed) as failure:
+        built.dbt("build", "--select", DATA_LAYER, variables={"shop_files": shop}, capture=True)
+    message = str(failure.value)
+    assert str(bad) in message
+    assert f"order {orders.loc[5, 'order_id']}" in message
+    assert "ordered_at = 31/02/2024 25:61" in message
+    assert "orders_columns" in message  # says what to do
+    after = built.read("int_training_windows")
+    pd.testing.assert_frame_equal(
+        before.sort_values(["user_id", "label_rank"]).reset_index(drop=True),
+        after.sort_values(["user_id", "label_rank"]).reset_index(drop=True),
+    )
