@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from btrnn.runtime import PROJECT_ROOT, prepare_environment
+from btrnn.warehouse import default_model_uri
 
 
 def _cmd_dbt(args: argparse.Namespace, extra: list[str]) -> int:
@@ -29,10 +30,42 @@ def _cmd_generate(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace, extra: list[str]) -> int:
+    import logging
+
+    from btrnn.spark import get_session
+    from btrnn.train import TrainConfig, train_and_publish
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    config = TrainConfig(
+        units=args.units,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        validation_share=args.validation_share,
+        patience=args.patience,
+        mask_padding=not args.no_mask,
+        seed=args.seed,
+        schema=args.schema,
+    )
+    spark = get_session("btrnn-train")
+    version = train_and_publish(
+        spark, config, args.model_uri, args.version, make_current=not args.no_make_current
+    )
+    print(f"published model version {version} to {args.model_uri}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace, extra: list[str]) -> int:
     from btrnn.demo import run_demo
 
     return run_demo()
+
+
+def _cmd_bench(args: argparse.Namespace, extra: list[str]) -> int:
+    from btrnn.bench import main as bench_main
+
+    return bench_main(extra)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +81,30 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", default=str(PROJECT_ROOT / "data" / "sample"))
     gen.add_argument("--seed", type=int, default=7)
     gen.set_defaults(run=_cmd_generate)
+
+    train = commands.add_parser(
+        "train", help="train BTRNN on the warehouse's windows and publish it"
+    )
+    train.add_argument("--model-uri", default=default_model_uri(), help="local path or s3://b/p")
+    train.add_argument("--units", type=int, default=600, help="LSTM units per layer (paper: 600)")
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--batch-size", type=int, default=256)
+    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument(
+        "--validation-share", type=float, default=0.1, help="share of users held out"
+    )
+    train.add_argument("--patience", type=int, default=2, help="early-stopping patience (epochs)")
+    train.add_argument("--no-mask", action="store_true", help="feed padding through (as the paper)")
+    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--schema", default="btrnn", help="warehouse schema dbt built")
+    train.add_argument("--version", default=None, help="version name (default: time + hash)")
+    train.add_argument("--no-make-current", action="store_true", help="publish without CURRENT")
+    train.set_defaults(run=_cmd_train)
+
+    bench = commands.add_parser(
+        "bench", help="scoring throughput: batched vs the paper's row-at-a-time", add_help=False
+    )
+    bench.set_defaults(run=_cmd_bench)
 
     demo = commands.add_parser("demo", help="the main job on the bundled sample data")
     demo.set_defaults(run=_cmd_demo)

@@ -122,6 +122,8 @@ class GeneratorConfig:
     view_bought_item: float = 0.8
     random_views_per_user: float = 2.0
     zipf_exponent: float = 1.1
+    # Products listed at the end of the period, never viewed or bought: cold-start seeds.
+    new_arrivals: int = 6
 
     def __post_init__(self) -> None:
         if not 1 <= self.n_teams <= len(TEAM_NAMES):
@@ -368,6 +370,20 @@ def generate(out_dir: Path, config: GeneratorConfig = DEFAULT_CONFIG) -> dict[st
 
     def stamp(seconds: int) -> str:
         return (start + timedelta(seconds=seconds)).strftime(_TIME_FORMAT)
+
+    for i in range(config.new_arrivals):
+        team, stage = TEAM_NAMES[i % config.n_teams], STAGES[i % len(STAGES)]
+        kind = PRODUCT_TYPES[stage][i % config.products_per_team_stage]
+        product_rows.append(
+            [
+                str(len(product_rows) + 1),
+                f"{team} {stage.title()} {kind} (new season)",
+                stage,
+                team,
+                "29.99",
+                stamp(config.days * _DAY),
+            ]
+        )
 
     order_rows: list[list[str]] = []
     for number, order in enumerate(sorted(orders, key=lambda o: (o.seconds, o.seq)), start=1):

@@ -91,6 +91,8 @@ def prepare_environment() -> dict[str, str]:
         "PYSPARK_DRIVER_PYTHON": sys.executable,
         "BTRNN_STATE_DIR": str(state_dir()),
         "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", str(PROJECT_ROOT / "profiles")),
+        # pandas-on-Spark asks for it; without it every Python model prints a warning.
+        "PYARROW_IGNORE_TIMEZONE": "1",
         # TensorFlow's start-up chatter hides the messages users need.
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
     }

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 from s3_server import s3_endpoint  # noqa: F401  (session fixture: a real S3 server on loopback)
 
 from btrnn.dbt_runner import run_dbt
 from btrnn.runtime import PROJECT_ROOT, prepare_environment
+from btrnn.warehouse import read_table
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 ONLINE_RETAIL = SHARED_DATA / "online-retail-ii" / "online_retail_ii_2009-2010.parquet"
@@ -38,12 +38,9 @@ class Warehouse:
     def dbt(self, *args: str, variables: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
         return run_dbt(list(args), variables=variables, env=self.env, **kwargs)
 
-    def table_path(self, name: str, schema: str = "btrnn") -> Path:
-        return self.root / "warehouse" / f"{schema}.db" / name
-
     def read(self, name: str, schema: str = "btrnn") -> pd.DataFrame:
         """A table's rows, read from its Parquet files (no second JVM on the Derby metastore)."""
-        return pq.read_table(self.table_path(name, schema)).to_pandas()
+        return read_table(name, schema, root=self.root)
 
 
 @pytest.fixture(scope="module")

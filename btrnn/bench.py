@@ -1,0 +1,613 @@
+"""Scoring throughput on Spark: the batched path against the paper's row-at-a-time UDF.
+
+For each output vocabulary size |I'| a random-initialised model is published to a temporary
+model store, so the real executor path runs (fetch, verify, load once per Python worker). Then
+two jobs score synthetic users on one local Spark session:
+
+- batched: `btrnn.scoring.score_users` (mapInPandas, Arrow batches, top-K of the logits in TF);
+- row-at-a-time (the paper's Supplement 3): a plain Python UDF whose global Keras model is
+  loaded once per worker and called with `model.predict` on one (1, 11, 102) row, followed by
+  a numpy top-K over the full |I'| row.
+
+Both get one untimed warm-up pass (model load and tracing happen on a worker's first use). The
+machine's float32 matmul rate is measured too, so the model FLOP/s achieved can be put against it.
+A benchmark, not a test: it prints a table and checks only that every user got K rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from btrnn.model import ModelConfig, flops_per_row
+
+DEFAULT_LABELS = (10_000, 137_667)  # a small catalogue and the paper's |I'|
+# Default rows per |I'|: enough model work for a stable rate, a few minutes in all on 2 cores.
+_ROW_BUDGET_FLOP = 1.5e12
+_clock = {"start": time.perf_counter()}  # progress lines count from the run's start
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What one benchmark run measures; rows=None picks a count per |I'| from a FLOP budget."""
+
+    labels: tuple[int, ...] = DEFAULT_LABELS
+    rows: tuple[int, ...] | None = None
+    row_at_a_time_rows: tuple[int, ...] = (200, 100)
+    units: int = 600
+    items: int = 20_000
+    batch_size: int = 1024
+    top_k: int = 20
+    master: str = "local[2]"
+    partitions: int | None = None  # default: 2 per task slot
+    row_method: str = "predict"  # or "predict_on_batch" (Keras' cheaper one-batch call)
+    tf_threads: int | None = None  # TF intra-op threads per worker; None: TF's default
+    matmul_size: int = 2048
+    matmul_repeats: int = 5
+    seed: int = 0
+
+    def rows_for(self, position: int, model: ModelConfig) -> int:
+        if self.rows is not None:
+            return _pick(self.rows, position)
+        budget = round(_ROW_BUDGET_FLOP / flops_per_row(model), -3)
+        return int(min(50_000, max(1_000, budget)))
+
+    def row_at_a_time_rows_for(self, position: int) -> int:
+        return _pick(self.row_at_a_time_rows, position)
+
+
+def _pick(values: Sequence[int], position: int) -> int:
+    """The value for the position-th |I'|; a shorter list repeats its last value."""
+    return int(values[min(position, len(values) - 1)])
+
+
+@dataclass(frozen=True)
+class MatmulRate:
+    size: int
+    numpy_gflops: float
+    tensorflow_gflops: float
+
+    @property
+    def best_gflops(self) -> float:
+        return max(self.numpy_gflops, self.tensorflow_gflops)
+
+
+@dataclass(frozen=True)
+class LabelResult:
+    """One |I'|'s measurements."""
+
+    labels: int
+    flops_per_row: float
+    rows: int
+    warmup_s: float
+    batched_s: float
+    recs_per_user: dict[int, int]  # recommendation rows per user -> users with that many
+    loads: int  # model loads on the batched path, over all workers (one per worker expected)
+    row_rows: int
+    row_warmup_s: float
+    row_s: float
+    row_recs: tuple[int, int]  # min and max top-K length returned by the UDF
+
+    @property
+    def batched_rows_per_s(self) -> float:
+        return self.rows / self.batched_s
+
+    @property
+    def row_rows_per_s(self) -> float:
+        return self.row_rows / self.row_s
+
+    @property
+    def speedup(self) -> float:
+        return self.batched_rows_per_s / self.row_rows_per_s
+
+    @property
+    def model_gflops(self) -> float:
+        return self.batched_rows_per_s * self.flops_per_row / 1e9
+
+
+@dataclass
+class BenchReport:
+    config: BenchConfig
+    matmul: MatmulRate
+    results: list[LabelResult] = field(default_factory=list)
+    parallelism: int = 0
+    partitions: int = 0
+    elapsed_s: float = 0.0
+
+    def failures(self) -> list[str]:
+        """Results that are wrong, not slow: users without exactly K recommendations."""
+        k = self.config.top_k
+        problems = []
+        for result in self.results:
+            if result.recs_per_user != {k: result.rows}:
+                problems.append(
+                    f"|I'|={result.labels}: batched rows per user {result.recs_per_user}"
+                )
+            if result.row_recs != (k, k):
+                problems.append(
+                    f"|I'|={result.labels}: row-at-a-time top-K lengths {result.row_recs}"
+                )
+        return problems
+
+
+def _progress(message: str) -> None:
+    elapsed = time.perf_counter() - _clock["start"]
+    print(f"[bench {elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- machine rate
+
+
+def _best_seconds(run: Callable[[], object], repeats: int) -> float:
+    run()  # warm-up: thread pools, allocation, kernel selection
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def measure_matmul(size: int = 2048, repeats: int = 5) -> MatmulRate:
+    """Best-of float32 GEMM rate of this machine, in numpy (BLAS) and in TensorFlow (oneDNN)."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((size, size), dtype=np.float32)
+    b = rng.standard_normal((size, size), dtype=np.float32)
+    flop = 2.0 * size**3
+    numpy_s = _best_seconds(lambda: a @ b, repeats)
+    ta, tb = tf.constant(a), tf.constant(b)
+    tf_s = _best_seconds(lambda: tf.linalg.matmul(ta, tb).numpy(), repeats)
+    return MatmulRate(size, flop / numpy_s / 1e9, flop / tf_s / 1e9)
+
+
+# --------------------------------------------------------------------------- synthetic data
+
+
+def synthetic_items(n_items: int, feature_length: int, seed: int) -> Any:
+    """Item ids 1..n with random vectors; column 0 is the has-a-vector flag (1.0)."""
+    from btrnn.items import ItemTable
+
+    rng = np.random.default_rng(seed)
+    features = 0.1 * rng.standard_normal((n_items, feature_length), dtype=np.float32)
+    features[:, 0] = 1.0
+    return ItemTable.from_rows(np.arange(1, n_items + 1, dtype=np.int64), features)
+
+
+def publish_synthetic(store: Any, work: Path, model: ModelConfig, items: Any, seed: int) -> str:
+    """A random-initialised bundle for `model`, published as version bench-<labels>-u<units>."""
+    import keras
+
+    from btrnn.bundle import ModelBundle
+    from btrnn.model import build_model
+
+    keras.utils.set_random_seed(seed)
+    network = build_model(model)
+    bundle = ModelBundle(
+        config=model,
+        labels=np.arange(1, model.n_labels + 1, dtype=np.int64),  # I': synthetic product ids
+        items=items,
+        metadata={"synthetic": True, "purpose": "btrnn bench"},
+    )
+    folder = work / f"bundle-{model.n_labels}"
+    bundle.write(folder, network)
+    version = store.publish(folder, version=f"bench-{model.n_labels}-u{model.units}")
+    shutil.rmtree(folder)
+    del network
+    keras.backend.clear_session()
+    return version
+
+
+def synthetic_inputs(spark: Any, rows: int, items: Any, partitions: int, seed: int) -> Any:
+    """Cached users with 1..11 purchases each, left-padded with 0 to 11 ids."""
+    rng = np.random.default_rng(seed)
+    length = 11
+    ids = rng.choice(items.item_ids, size=(rows, length))
+    history = rng.integers(1, length + 1, size=rows)
+    ids[np.arange(length)[None, :] < (length - history)[:, None]] = 0
+    data = list(zip(range(1, rows + 1), ids.tolist(), strict=True))
+    frame = spark.createDataFrame(data, "user_id bigint, input_product_ids array<bigint>")
+    frame = frame.repartition(partitions).cache()
+    frame.count()
+    return frame
+
+
+# --------------------------------------------------------------------------- the paper's method
+
+_ROW_MODELS: dict[tuple[str, str], tuple[Any, Any, np.ndarray]] = {}
+
+
+def _row_model(model_uri: str, version: str) -> tuple[Any, Any, np.ndarray]:
+    """The paper's `__MODEL__` global: fetched and loaded on a worker's first row only."""
+    key = (model_uri, version)
+    if key not in _ROW_MODELS:
+        from btrnn.artifacts import ModelStore
+        from btrnn.bundle import ModelBundle
+        from btrnn.scoring import model_cache_root
+
+        folder = ModelStore.from_uri(model_uri).fetch(version, model_cache_root())
+        bundle = ModelBundle.read(folder)
+        _ROW_MODELS[key] = (bundle.load_model(folder), bundle.items, bundle.labels)
+    return _ROW_MODELS[key]
+
+
+def predict_one_row(
+    input_product_ids: list[int], model_uri: str, version: str, k: int, method: str
+) -> list[int]:
+    """Top-K product ids for one user: one Keras call on a (1, 11, 102) array, numpy top-K."""
+    model, items, labels = _row_model(model_uri, version)
+    x = items.matrix[items.rows_of(np.asarray(input_product_ids, dtype=np.int64))][None]
+    scores = (model.predict(x, verbose=0) if method == "predict" else model.predict_on_batch(x))[0]
+    top = np.argpartition(-scores, k - 1)[:k]
+    return labels[top[np.argsort(-scores[top], kind="stable")]].tolist()
+
+
+def _row_at_a_time(
+    frame: Any, model_uri: str, version: str, k: int, method: str
+) -> tuple[int, int]:
+    """Run the row UDF over every row; (min, max) length of what it returned."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, LongType
+
+    udf = F.udf(
+        functools.partial(
+            predict_one_row, model_uri=model_uri, version=version, k=k, method=method
+        ),
+        ArrayType(LongType()),
+        useArrow=False,  # pickled rows, one Python call per row: the paper's withColumn UDF
+    )
+    scored = frame.withColumn("recs", udf("input_product_ids"))
+    row = scored.agg(F.min(F.size("recs")), F.max(F.size("recs"))).collect()[0]
+    return int(row[0]), int(row[1])
+
+
+# --------------------------------------------------------------------------- the batched path
+
+
+def _batched(frame: Any, settings: Any) -> dict[int, int]:
+    """Score every user through score_users; histogram of recommendation rows per user."""
+    from pyspark.sql import functions as F
+
+    from btrnn.scoring import score_users
+
+    scored = score_users(frame, settings, datetime.now(UTC))
+    per_user = scored.groupBy("user_id").agg(F.count("*").alias("recs"))
+    histogram = per_user.groupBy("recs").count().collect()
+    return {int(row["recs"]): int(row["count"]) for row in histogram}
+
+
+def _loads(log: Path, version: str) -> int:
+    if not log.exists():
+        return 0
+    return sum(json.loads(line)["version"] == version for line in log.read_text().splitlines())
+
+
+def _timed(run: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    value = run()
+    return value, time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------- the run
+
+
+@contextmanager
+def _isolated_env(root: Path) -> Iterator[dict[str, str]]:
+    """Point the Spark state and the model cache at a scratch folder; restore afterwards."""
+    keys = ("BTRNN_STATE_DIR", "BTRNN_MODEL_CACHE")
+    saved = {key: os.environ.get(key) for key in keys}
+    env = {"BTRNN_STATE_DIR": str(root / "state"), "BTRNN_MODEL_CACHE": str(root / "cache")}
+    os.environ.update(env)
+    try:
+        yield env
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_benchmark(config: BenchConfig) -> BenchReport:
+    """Measure the matmul rate, then batched and row-at-a-time scoring for every |I'|."""
+    if os.environ.get("SPARK_REMOTE"):
+        raise SystemExit("btrnn bench measures an embedded local Spark: unset SPARK_REMOTE")
+    started = _clock["start"] = time.perf_counter()
+    _progress(
+        f"float32 matmul {config.matmul_size}x{config.matmul_size}, best of {config.matmul_repeats}"
+    )
+    report = BenchReport(config, measure_matmul(config.matmul_size, config.matmul_repeats))
+    _progress(
+        f"matmul: numpy {report.matmul.numpy_gflops:.1f} GFLOP/s, "
+        f"tensorflow {report.matmul.tensorflow_gflops:.1f} GFLOP/s"
+    )
+    with tempfile.TemporaryDirectory(prefix="btrnn-bench-") as scratch:
+        root = Path(scratch)
+        with _isolated_env(root) as env:
+            _run_spark(config, report, root, env)
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _run_spark(config: BenchConfig, report: BenchReport, root: Path, env: dict[str, str]) -> None:
+    from pyspark.sql import SparkSession
+
+    from btrnn.artifacts import ModelStore
+    from btrnn.scoring import LOAD_LOG_ENV, ScoringSettings
+    from btrnn.spark import get_session
+
+    reused = SparkSession.getActiveSession() is not None
+    _progress(f"Spark session on {config.master}" + (" (reusing the active one)" if reused else ""))
+    spark = get_session("btrnn-bench", master=config.master)
+    context = spark.sparkContext
+    load_log = root / "loads.jsonl"
+    # Passed with every Python function, so workers see them even in an already running JVM.
+    worker_env = {**env, LOAD_LOG_ENV: str(load_log)}
+    if config.tf_threads:
+        worker_env["TF_NUM_INTRAOP_THREADS"] = str(config.tf_threads)
+    saved_env = dict(context.environment)
+    context.environment.update(worker_env)
+    try:
+        report.parallelism = context.defaultParallelism
+        report.partitions = config.partitions or 2 * report.parallelism
+        store = ModelStore.from_uri(root / "store")
+        items = synthetic_items(config.items, 102, config.seed)
+        for position, labels in enumerate(config.labels):
+            model = ModelConfig(n_labels=labels, units=config.units)
+            _progress(f"|I'|={labels}: building and publishing a random-initialised model")
+            version = publish_synthetic(store, root, model, items, config.seed)
+            settings = ScoringSettings(store.uri, version, config.top_k, config.batch_size)
+            report.results.append(
+                _bench_labels(spark, config, report, position, model, items, settings, load_log)
+            )
+    finally:
+        context.environment.clear()
+        context.environment.update(saved_env)
+        if not reused:
+            spark.stop()
+
+
+def _bench_labels(
+    spark: Any,
+    config: BenchConfig,
+    report: BenchReport,
+    position: int,
+    model: ModelConfig,
+    items: Any,
+    settings: Any,
+    load_log: Path,
+) -> LabelResult:
+    labels, version, k = model.n_labels, settings.model_version, config.top_k
+    rows = config.rows_for(position, model)
+    row_rows = config.row_at_a_time_rows_for(position)
+    seed = config.seed + position
+    warm_rows = report.parallelism * min(config.batch_size, 256)
+    warm = synthetic_inputs(spark, warm_rows, items, report.parallelism, seed + 100)
+    inputs = synthetic_inputs(spark, rows, items, report.partitions, seed)
+    few = synthetic_inputs(spark, row_rows, items, report.parallelism, seed + 200)
+
+    _progress(f"|I'|={labels}: batched warm-up, {warm_rows} rows (fetch + load + trace per worker)")
+    _, warmup_s = _timed(lambda: _batched(warm, settings))
+    _progress(f"|I'|={labels}: batched, {rows} rows in {report.partitions} partitions")
+    recs_per_user, batched_s = _timed(lambda: _batched(inputs, settings))
+    _progress(f"|I'|={labels}: batched {rows / batched_s:.1f} rows/s")
+
+    method = config.row_method
+    tiny = synthetic_inputs(spark, 2 * report.parallelism, items, report.parallelism, seed + 300)
+    _progress(f"|I'|={labels}: row-at-a-time warm-up (load the global model per worker)")
+    _, row_warmup_s = _timed(lambda: _row_at_a_time(tiny, settings.model_uri, version, k, method))
+    _progress(f"|I'|={labels}: row-at-a-time ({method}), {row_rows} rows")
+    row_recs, row_s = _timed(lambda: _row_at_a_time(few, settings.model_uri, version, k, method))
+    _progress(f"|I'|={labels}: row-at-a-time {row_rows / row_s:.2f} rows/s")
+    for frame in (warm, inputs, few, tiny):
+        frame.unpersist()
+    return LabelResult(
+        labels=labels,
+        flops_per_row=flops_per_row(model),
+        rows=rows,
+        warmup_s=warmup_s,
+        batched_s=batched_s,
+        recs_per_user=recs_per_user,
+        loads=_loads(load_log, version),
+        row_rows=row_rows,
+        row_warmup_s=row_warmup_s,
+        row_s=row_s,
+        row_recs=row_recs,
+    )
+
+
+# --------------------------------------------------------------------------- the table
+
+COLUMNS = (
+    "labels",
+    "rows",
+    "warm-up s",
+    "batched rows/s",
+    "row rows",
+    "row-at-a-time rows/s",
+    "speed-up",
+    "MFLOP/row",
+    "model GFLOP/s",
+    "% of matmul",
+    "loads",
+    "recs/user",
+)
+
+
+def _recs_cell(histogram: dict[int, int]) -> str:
+    return "/".join(str(n) for n in sorted(histogram)) or "-"
+
+
+def format_report(report: BenchReport) -> str:
+    config, matmul = report.config, report.matmul
+    cpu = _cpu_name()
+    lines = [
+        f"btrnn bench: scoring throughput on Spark {config.master} "
+        f"({report.parallelism} task slots, {report.partitions} partitions), synthetic models",
+        f"machine: {os.cpu_count()} cores{f' ({cpu})' if cpu else ''}, python "
+        f"{platform.python_version()}, {_versions()}",
+        f"model: LSTM({config.units}) -> LSTM({config.units}) -> Dense(|I'|), input (11, 102), "
+        f"{config.items} items; top-{config.top_k}; Arrow batch {config.batch_size}",
+        f"float32 matmul {matmul.size}x{matmul.size} (best of {config.matmul_repeats}): "
+        f"numpy {matmul.numpy_gflops:.1f} GFLOP/s, tensorflow {matmul.tensorflow_gflops:.1f} "
+        f"GFLOP/s; machine rate = {matmul.best_gflops:.1f} GFLOP/s",
+        f"batched = score_users (mapInPandas), warm: after one warm-up pass; row-at-a-time = the "
+        f"paper's Python UDF, keras model.{config.row_method} on one row, warm",
+        "",
+    ]
+    table = [list(COLUMNS)]
+    for r in report.results:
+        table.append(
+            [
+                str(r.labels),
+                str(r.rows),
+                f"{r.warmup_s:.1f}",
+                f"{r.batched_rows_per_s:.1f}",
+                str(r.row_rows),
+                f"{r.row_rows_per_s:.2f}",
+                f"{r.speedup:.1f}x",
+                f"{r.flops_per_row / 1e6:.1f}",
+                f"{r.model_gflops:.1f}",
+                f"{100 * r.model_gflops / matmul.best_gflops:.1f}%",
+                str(r.loads),
+                _recs_cell(r.recs_per_user),
+            ]
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
+    for row in table:
+        lines.append(" | ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+        if row is table[0]:
+            lines.append("-+-".join("-" * width for width in widths))
+    lines += [
+        "",
+        "warm-up s: first batched pass over a few rows (model fetch, verify, load and tf.function "
+        "tracing per worker); loads: model loads by the batched path over all workers",
+        f"benchmark took {report.elapsed_s:.1f} s",
+    ]
+    return "\n".join(lines)
+
+
+def _versions() -> str:
+    import keras
+    import pyspark
+    import tensorflow as tf
+
+    return (
+        f"numpy {np.__version__}, tensorflow {tf.__version__}, keras {keras.__version__}, "
+        f"pyspark {pyspark.__version__}"
+    )
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = BenchConfig()
+    parser = argparse.ArgumentParser(
+        prog="btrnn bench",
+        description="Scoring rows/s on Spark: batched score_users vs the paper's row-at-a-time "
+        "UDF, with the machine's float32 matmul rate. Prints a table; progress goes to stderr.",
+    )
+    add = parser.add_argument
+    add(
+        "--labels", type=_int_list, default=defaults.labels, help="|I'| sizes (default %(default)s)"
+    )
+    add(
+        "--rows",
+        type=_int_list,
+        default=None,
+        help="batched rows per |I'| (one value, or one per --labels; default: ~1.5 TFLOP of work)",
+    )
+    add(
+        "--row-at-a-time-rows",
+        type=_int_list,
+        default=defaults.row_at_a_time_rows,
+        help="rows for the row-at-a-time UDF, per |I'| (default %(default)s)",
+    )
+    add("--units", type=int, default=defaults.units, help="LSTM units (default %(default)s)")
+    add("--items", type=int, default=defaults.items, help="items in the item table")
+    add("--batch-size", type=int, default=defaults.batch_size, help="Arrow batch (rows per call)")
+    add("--top-k", type=int, default=defaults.top_k)
+    add("--master", default=defaults.master, help="Spark master (default %(default)s)")
+    add("--partitions", type=int, default=None, help="input partitions (default: 2 per slot)")
+    add(
+        "--row-method",
+        choices=("predict", "predict_on_batch"),
+        default=defaults.row_method,
+        help="Keras call of the row-at-a-time UDF (the paper: predict)",
+    )
+    add("--tf-threads", type=int, default=None, help="TF intra-op threads per Python worker")
+    add("--matmul-size", type=int, default=defaults.matmul_size)
+    add("--seed", type=int, default=defaults.seed)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from btrnn.runtime import prepare_environment
+
+    args = build_parser().parse_args(argv)
+    prepare_environment()
+    config = BenchConfig(
+        labels=args.labels,
+        rows=args.rows,
+        row_at_a_time_rows=args.row_at_a_time_rows,
+        units=args.units,
+        items=args.items,
+        batch_size=args.batch_size,
+        top_k=args.top_k,
+        master=args.master,
+        partitions=args.partitions,
+        row_method=args.row_method,
+        tf_threads=args.tf_threads,
+        matmul_size=args.matmul_size,
+        seed=args.seed,
+    )
+    report = run_benchmark(config)
+    print(format_report(report), flush=True)
+    if problems := report.failures():
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

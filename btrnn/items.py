@@ -1,0 +1,61 @@
+"""The item table a model is trained with: product ids -> rows of the 102-number matrix.
+
+Row 0 is padding (all zeros). The table ships inside the model artifact, so scoring feeds the
+model exactly the vectors it was trained on, whatever the warehouse holds later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+PADDING_ID = 0
+
+
+@dataclass(frozen=True)
+class ItemTable:
+    """Sorted product ids and their feature rows (row i + 1 belongs to item_ids[i])."""
+
+    item_ids: np.ndarray  # (n,) int64, sorted
+    matrix: np.ndarray  # (n + 1, feature_length) float32, row 0 = padding
+    has_vector: np.ndarray  # (n,) bool
+
+    @classmethod
+    def from_rows(cls, product_ids: np.ndarray, features: np.ndarray) -> ItemTable:
+        order = np.argsort(product_ids, kind="stable")
+        ids = np.asarray(product_ids, dtype=np.int64)[order]
+        if len(ids) and (ids[0] <= PADDING_ID or np.any(np.diff(ids) == 0)):
+            raise ValueError("item ids must be unique and > 0 (0 is the padding id)")
+        rows = np.asarray(features, dtype=np.float32)[order]
+        matrix = np.vstack([np.zeros((1, rows.shape[1]), np.float32), rows])
+        return cls(ids, matrix, rows[:, 0] == 1.0)
+
+    @property
+    def feature_length(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def rows_of(self, product_ids: np.ndarray) -> np.ndarray:
+        """Matrix rows of product ids; padding and ids unknown to the model map to row 0."""
+        ids = np.asarray(product_ids, dtype=np.int64)
+        position = np.searchsorted(self.item_ids, ids)
+        position = np.minimum(position, len(self.item_ids) - 1)
+        known = (self.item_ids[position] == ids) & (ids != PADDING_ID)
+        return np.where(known, position + 1, 0).astype(np.int32)
+
+    def with_vector(self, product_ids: np.ndarray) -> np.ndarray:
+        """Whether each id has a Word2Vec vector in this table (False for unknown ids)."""
+        rows = self.rows_of(product_ids)
+        return self.matrix[rows, 0] == 1.0
+
+    def save(self, folder: Path) -> None:
+        np.save(folder / "item_ids.npy", self.item_ids)
+        np.save(folder / "item_features.npy", self.matrix[1:])
+
+    @classmethod
+    def load(cls, folder: Path) -> ItemTable:
+        return cls.from_rows(
+            np.load(folder / "item_ids.npy", allow_pickle=False),
+            np.load(folder / "item_features.npy", allow_pickle=False),
+        )

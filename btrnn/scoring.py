@@ -1,0 +1,271 @@
+"""Distributed scoring: each Spark Python worker loads a model version once, then scores batches.
+
+The paper's method (Supplement 3) loads the Keras model into a global on each executor and calls
+`predict` row by row inside a UDF. Here the global cache is the same idea, but rows arrive as
+Arrow batches (`mapInPandas`), the top-K is taken from the logits inside one TensorFlow call, and
+only K (product, probability) pairs per row leave the worker, never |I'|-wide rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from btrnn.artifacts import ModelStore
+from btrnn.bundle import ModelBundle
+
+LOAD_LOG_ENV = "BTRNN_MODEL_LOAD_LOG"
+CACHE_ENV = "BTRNN_MODEL_CACHE"
+
+_scorers: dict[tuple[str, str], Scorer] = {}
+_lock = threading.Lock()
+loads = 0  # model loads by this process: observable by tests and the benchmark
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """What a scoring job needs on every worker; picklable, so it travels with the task."""
+
+    model_uri: str
+    model_version: str
+    top_k: int = 20
+    batch_size: int = 1024
+
+    @classmethod
+    def resolve(
+        cls, model_uri: str, model_version: str | None, top_k: object, batch_size: object
+    ) -> ScoringSettings:
+        """Settings from dbt config strings; CURRENT is resolved once, here on the driver."""
+        return cls(
+            model_uri=model_uri,
+            model_version=resolve_version(model_uri, model_version or None),
+            top_k=int(str(top_k)),
+            batch_size=int(str(batch_size)),
+        )
+
+
+class Scorer:
+    """One loaded model version: top-K next items for batches of 11-item inputs."""
+
+    def __init__(self, folder: Path) -> None:
+        import tensorflow as tf
+
+        bundle = ModelBundle.read(folder)
+        self.items = bundle.items
+        self.labels = bundle.labels
+        self.config = bundle.config
+        model = bundle.load_model(folder)
+        matrix = tf.constant(self.items.matrix)
+        length = self.config.input_length
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, length], tf.int32),
+                tf.TensorSpec([], tf.int32),
+            ],
+            reduce_retracing=True,
+        )
+        def forward(rows: tf.Tensor, k: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+            logits = model(tf.gather(matrix, rows), training=False)
+            top = tf.math.top_k(logits, k=k)
+            # log of the softmax denominator: probabilities of the K published items only.
+            return top.values, top.indices, tf.reduce_logsumexp(logits, axis=1)
+
+        self._forward = forward
+
+    def top_k(
+        self, inputs: np.ndarray, k: int, exclude: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(product ids, probabilities), each (rows, k), best first; `exclude` ids are skipped.
+
+        Rows with fewer than k candidates left after exclusion are padded with id 0.
+        """
+        extra = 0 if exclude is None else exclude.shape[1]
+        want = min(k + extra, len(self.labels))
+        rows = self.items.rows_of(inputs.reshape(-1)).reshape(inputs.shape)
+        values, indices, log_total = self._forward(rows, np.int32(want))
+        ids = self.labels[indices.numpy()]
+        probabilities = np.exp(values.numpy() - log_total.numpy()[:, None])
+        if exclude is None:
+            return ids[:, :k], probabilities[:, :k]
+        keep = ~(ids[:, :, None] == exclude[:, None, :]).any(axis=2)
+        out_ids = np.zeros((len(ids), k), np.int64)
+        out_scores = np.zeros((len(ids), k), np.float64)
+        for row in range(len(ids)):  # at most k + extra entries per row
+            chosen = np.flatnonzero(keep[row])[:k]
+            out_ids[row, : len(chosen)] = ids[row, chosen]
+            out_scores[row, : len(chosen)] = probabilities[row, chosen]
+        return out_ids, out_scores
+
+
+def model_cache_root() -> Path:
+    return Path(os.environ.get(CACHE_ENV, Path(tempfile.gettempdir()) / "btrnn-models"))
+
+
+def get_scorer(model_uri: str, version: str) -> Scorer:
+    """This process's scorer for a version: downloaded, verified and loaded on first use only."""
+    global loads
+    key = (model_uri, version)
+    with _lock:
+        if key not in _scorers:
+            folder = ModelStore.from_uri(model_uri).fetch(version, model_cache_root())
+            _scorers[key] = Scorer(folder)
+            loads += 1
+            _record_load(model_uri, version)
+        return _scorers[key]
+
+
+def _record_load(model_uri: str, version: str) -> None:
+    path = os.environ.get(LOAD_LOG_ENV)
+    if not path:
+        return
+    line = json.dumps({"pid": os.getpid(), "uri": model_uri, "version": version, "at": time.time()})
+    with open(path, "a") as log:  # one short append per load: atomic on POSIX
+        log.write(line + "\n")
+
+
+def _long_format(keys: pd.Series, ids: np.ndarray, scores: np.ndarray, key: str) -> pd.DataFrame:
+    """One row per (key, rank); padded slots (id 0: too few candidates) are dropped."""
+    k = ids.shape[1]
+    frame = pd.DataFrame(
+        {
+            key: np.repeat(keys.to_numpy(), k),
+            "rank": np.tile(np.arange(1, k + 1, dtype=np.int32), len(keys)),
+            "product_id": ids.reshape(-1),
+            "score": scores.reshape(-1),
+        }
+    )
+    return frame[frame.product_id != 0]
+
+
+def _top_k_batches(
+    key: str, settings: ScoringSettings, exclude_seed: bool
+) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        scorer = get_scorer(settings.model_uri, settings.model_version)
+        for batch in batches:
+            if batch.empty:
+                continue
+            inputs = np.stack(batch.input_product_ids.to_numpy()).astype(np.int64)
+            if exclude_seed:  # seed scoring: the seed must have a vector, and is not its own rec
+                seeds = batch[key].to_numpy().astype(np.int64)
+                known = scorer.items.with_vector(seeds)
+                batch, inputs, seeds = batch[known], inputs[known], seeds[known]
+                ids, scores = scorer.top_k(inputs, settings.top_k, exclude=seeds[:, None])
+            else:
+                ids, scores = scorer.top_k(inputs, settings.top_k)
+            yield _long_format(batch[key], ids, scores, key)
+
+    return score
+
+
+def _feed_batches(
+    settings: ScoringSettings, steps: int
+) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        scorer = get_scorer(settings.model_uri, settings.model_version)
+        for batch in batches:
+            if batch.empty:
+                continue
+            inputs = np.stack(batch.input_product_ids.to_numpy()).astype(np.int64)
+            fed = np.zeros((len(batch), 0), np.int64)
+            frames = []
+            for step in range(1, steps + 1):
+                ids, scores = scorer.top_k(
+                    inputs, settings.top_k, exclude=fed if step > 1 else None
+                )
+                frame = _long_format(batch.user_id, ids, scores, "user_id")
+                frame.insert(1, "step", np.int32(step))
+                frames.append(frame)
+                # The step's top item becomes the newest input; earlier feed items are not repeated.
+                inputs = np.concatenate([inputs[:, 1:], ids[:, :1]], axis=1)
+                fed = np.concatenate([fed, ids[:, :1]], axis=1)
+            yield pd.concat(frames, ignore_index=True)
+
+    return score
+
+
+def _schema(key: str, with_step: bool = False) -> str:
+    step = "step int, " if with_step else ""
+    return f"{key} bigint, {step}rank int, product_id bigint, score double"
+
+
+def _publishable(frame: DataFrame, settings: ScoringSettings, scored_at: datetime) -> DataFrame:
+    return frame.withColumns(
+        {
+            "recommender": F.lit("btrnn"),
+            "model_version": F.lit(settings.model_version),
+            "scored_at": F.lit(scored_at).cast("timestamp"),
+        }
+    )
+
+
+def _with_batch_size(frame: DataFrame, settings: ScoringSettings) -> None:
+    frame.sparkSession.conf.set(
+        "spark.sql.execution.arrow.maxRecordsPerBatch", str(settings.batch_size)
+    )
+
+
+def score_users(inputs: DataFrame, settings: ScoringSettings, scored_at: datetime) -> DataFrame:
+    """Personalised recommendations: each user's next order from their last 11 purchases."""
+    _with_batch_size(inputs, settings)
+    scored = inputs.select("user_id", "input_product_ids").mapInPandas(
+        _top_k_batches("user_id", settings, exclude_seed=False), _schema("user_id")
+    )
+    return _publishable(scored, settings, scored_at)
+
+
+def score_seeds(
+    inputs: DataFrame, fallback: DataFrame, settings: ScoringSettings, scored_at: datetime
+) -> DataFrame:
+    """Bought next after each seed item; seeds without a vector get the fallback's rows."""
+    _with_batch_size(inputs, settings)
+    key = "seed_product_id"
+    scored = _publishable(
+        inputs.select(key, "input_product_ids").mapInPandas(
+            _top_k_batches(key, settings, exclude_seed=True), _schema(key)
+        ),
+        settings,
+        scored_at,
+    )
+    cold_seeds = inputs.select(key).join(scored.select(key).distinct(), key, "left_anti")
+    cold_rows = fallback.join(cold_seeds, key).where(F.col("rank") <= settings.top_k)
+    return scored.unionByName(
+        cold_rows.select(
+            key,
+            "rank",
+            "product_id",
+            "score",
+            "recommender",
+            F.lit(settings.model_version).alias("model_version"),
+            F.lit(scored_at).cast("timestamp").alias("scored_at"),
+        )
+    )
+
+
+def score_feed(
+    inputs: DataFrame, settings: ScoringSettings, steps: int, scored_at: datetime
+) -> DataFrame:
+    """The paper's multi-step feed: N steps per user, each step's top item fed back."""
+    _with_batch_size(inputs, settings)
+    scored = inputs.select("user_id", "input_product_ids").mapInPandas(
+        _feed_batches(settings, steps), _schema("user_id", with_step=True)
+    )
+    return _publishable(scored, settings, scored_at)
+
+
+def resolve_version(model_uri: str, version: str | None) -> str:
+    """The explicit version every worker will load (CURRENT resolved once, on the driver)."""
+    return version or ModelStore.from_uri(model_uri).current_version()

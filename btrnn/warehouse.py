@@ -1,0 +1,31 @@
+"""Reading the local warehouse's tables without Spark (for reports, the demo and tests).
+
+The embedded Derby metastore admits one JVM at a time; reading the Parquet files of a managed
+table directly needs none, so it works while no dbt run holds the metastore.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from btrnn.runtime import state_dir
+
+
+def default_model_uri() -> str:
+    """The model store when none is named: BTRNN_MODEL_URI, else <state dir>/models."""
+    return os.environ.get("BTRNN_MODEL_URI") or str(state_dir() / "models")
+
+
+def table_path(name: str, schema: str = "btrnn", root: Path | None = None) -> Path:
+    return (root or state_dir()) / "warehouse" / f"{schema}.db" / name
+
+
+def read_table(name: str, schema: str = "btrnn", root: Path | None = None) -> pd.DataFrame:
+    path = table_path(name, schema, root)
+    if not path.exists():
+        raise FileNotFoundError(f"table {schema}.{name} not found at {path}: run `make demo` first")
+    return pq.read_table(path).to_pandas()

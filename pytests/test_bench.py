@@ -1,0 +1,84 @@
+"""Smoke test of `btrnn bench` on a tiny model: the table's shape and sanity, not its speed."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from btrnn import bench
+
+TOP_K = 5
+
+
+def _table(text: str) -> tuple[list[str], list[list[str]]]:
+    """Header cells and data rows of the '|'-separated table in the report."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("labels |"))
+    header = [cell.strip() for cell in lines[start].split("|")]
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.strip():
+            break
+        rows.append([cell.strip() for cell in line.split("|")])
+    return header, rows
+
+
+def test_row_counts_repeat_last_value() -> None:
+    config = bench.BenchConfig(labels=(10, 20, 30), rows=(7, 9), row_at_a_time_rows=(3,))
+    model = bench.ModelConfig(n_labels=10, units=4)
+    assert [config.rows_for(i, model) for i in range(3)] == [7, 9, 9]
+    assert [config.row_at_a_time_rows_for(i) for i in range(3)] == [3, 3, 3]
+
+
+def test_default_rows_follow_the_flop_budget() -> None:
+    small = bench.ModelConfig(n_labels=10_000)
+    large = bench.ModelConfig(n_labels=137_667)
+    config = bench.BenchConfig()
+    assert config.rows_for(0, small) > config.rows_for(1, large) >= 1_000
+
+
+@pytest.mark.slow
+def test_bench_prints_a_table_with_positive_rates(capsys: pytest.CaptureFixture[str]) -> None:
+    state_before = os.environ.get("BTRNN_STATE_DIR")
+    argv = [
+        "--labels",
+        "500,700",
+        "--units",
+        "16",
+        "--items",
+        "800",
+        "--rows",
+        "600",
+        "--row-at-a-time-rows",
+        "8",
+        "--top-k",
+        str(TOP_K),
+        "--batch-size",
+        "128",
+        "--master",
+        "local[2]",
+        "--matmul-size",
+        "256",
+    ]
+    assert bench.main(argv) == 0
+    out = capsys.readouterr().out
+
+    header, rows = _table(out)
+    assert header == list(bench.COLUMNS)
+    assert [row[0] for row in rows] == ["500", "700"]
+    for row in rows:
+        cells = dict(zip(header, row, strict=True))
+        assert cells["rows"] == "600"
+        assert cells["row rows"] == "8"
+        for rate in ("batched rows/s", "row-at-a-time rows/s", "model GFLOP/s"):
+            assert float(cells[rate]) > 0, rate
+        assert float(cells["speed-up"].rstrip("x")) > 0
+        assert float(cells["% of matmul"].rstrip("%")) > 0
+        # Every user got exactly K recommendation rows from the batched path.
+        assert cells["recs/user"] == str(TOP_K)
+        # Loaded once per worker (local[2]: at most two), not per batch.
+        assert 1 <= int(cells["loads"]) <= 2
+    assert "machine rate" in out
+    assert "benchmark took" in out
+    assert os.environ.get("BTRNN_STATE_DIR") == state_before

@@ -1,0 +1,16 @@
+"""The paper's third use case: a multi-step feed, each step's top item fed back as input."""
+
+from datetime import UTC, datetime
+
+from btrnn.scoring import ScoringSettings, score_feed
+
+
+def model(dbt, session):
+    settings = ScoringSettings.resolve(
+        model_uri=dbt.config.get("model_uri"),
+        model_version=dbt.config.get("model_version"),
+        top_k=dbt.config.get("top_k"),
+        batch_size=dbt.config.get("scoring_batch_size"),
+    )
+    steps = int(dbt.config.get("feed_steps"))
+    return score_feed(dbt.ref("int_scoring_inputs_users"), settings, steps, datetime.now(UTC))

@@ -1,0 +1,15 @@
+"""Personalised (email): each user's top-K items of their immediate next order."""
+
+from datetime import UTC, datetime
+
+from btrnn.scoring import ScoringSettings, score_users
+
+
+def model(dbt, session):
+    settings = ScoringSettings.resolve(
+        model_uri=dbt.config.get("model_uri"),
+        model_version=dbt.config.get("model_version"),
+        top_k=dbt.config.get("top_k"),
+        batch_size=dbt.config.get("scoring_batch_size"),
+    )
+    return score_users(dbt.ref("int_scoring_inputs_users"), settings, datetime.now(UTC))
