@@ -57,6 +57,7 @@ class BenchConfig:
     partitions: int | None = None  # default: 2 per task slot
     row_method: str = "predict"  # or "predict_on_batch" (Keras' cheaper one-batch call)
     tf_threads: int | None = None  # TF intra-op threads per worker; None: TF's default
+    repeats: int = 2  # timed passes per path and |I'|; the best is reported
     matmul_size: int = 2048
     matmul_repeats: int = 5
     seed: int = 0
@@ -95,21 +96,21 @@ class LabelResult:
     flops_per_row: float
     rows: int
     warmup_s: float
-    batched_s: float
+    batched_s: tuple[float, ...]  # each timed pass
     recs_per_user: dict[int, int]  # recommendation rows per user -> users with that many
     loads: int  # model loads on the batched path, over all workers (one per worker expected)
     row_rows: int
     row_warmup_s: float
-    row_s: float
+    row_s: tuple[float, ...]
     row_recs: tuple[int, int]  # min and max top-K length returned by the UDF
 
     @property
     def batched_rows_per_s(self) -> float:
-        return self.rows / self.batched_s
+        return self.rows / min(self.batched_s)
 
     @property
     def row_rows_per_s(self) -> float:
-        return self.row_rows / self.row_s
+        return self.row_rows / min(self.row_s)
 
     @property
     def speedup(self) -> float:
@@ -123,11 +124,17 @@ class LabelResult:
 @dataclass
 class BenchReport:
     config: BenchConfig
-    matmul: MatmulRate
+    matmul: list[MatmulRate]  # measured before the Spark work and after it
+    load_average: list[float]  # 1-minute load average at the start and at the end
     results: list[LabelResult] = field(default_factory=list)
     parallelism: int = 0
     partitions: int = 0
     elapsed_s: float = 0.0
+
+    @property
+    def machine_gflops(self) -> float:
+        """The best float32 matmul rate seen: the denominator of '% of matmul'."""
+        return max(rate.best_gflops for rate in self.matmul)
 
     def failures(self) -> list[str]:
         """Results that are wrong, not slow: users without exactly K recommendations."""
@@ -329,20 +336,26 @@ def run_benchmark(config: BenchConfig) -> BenchReport:
     if os.environ.get("SPARK_REMOTE"):
         raise SystemExit("btrnn bench measures an embedded local Spark: unset SPARK_REMOTE")
     started = _clock["start"] = time.perf_counter()
-    _progress(
-        f"float32 matmul {config.matmul_size}x{config.matmul_size}, best of {config.matmul_repeats}"
-    )
-    report = BenchReport(config, measure_matmul(config.matmul_size, config.matmul_repeats))
-    _progress(
-        f"matmul: numpy {report.matmul.numpy_gflops:.1f} GFLOP/s, "
-        f"tensorflow {report.matmul.tensorflow_gflops:.1f} GFLOP/s"
-    )
+    report = BenchReport(config, [_matmul(config)], [os.getloadavg()[0]])
     with tempfile.TemporaryDirectory(prefix="btrnn-bench-") as scratch:
         root = Path(scratch)
         with _isolated_env(root) as env:
             _run_spark(config, report, root, env)
+    report.matmul.append(_matmul(config))  # again: the machine's speed can drift meanwhile
+    report.load_average.append(os.getloadavg()[0])
     report.elapsed_s = time.perf_counter() - started
     return report
+
+
+def _matmul(config: BenchConfig) -> MatmulRate:
+    size = config.matmul_size
+    _progress(f"float32 matmul {size}x{size}, best of {config.matmul_repeats}")
+    rate = measure_matmul(size, config.matmul_repeats)
+    _progress(
+        f"matmul: numpy {rate.numpy_gflops:.1f} GFLOP/s, "
+        f"tensorflow {rate.tensorflow_gflops:.1f} GFLOP/s"
+    )
+    return rate
 
 
 def _run_spark(config: BenchConfig, report: BenchReport, root: Path, env: dict[str, str]) -> None:
@@ -404,17 +417,28 @@ def _bench_labels(
 
     _progress(f"|I'|={labels}: batched warm-up, {warm_rows} rows (fetch + load + trace per worker)")
     _, warmup_s = _timed(lambda: _batched(warm, settings))
-    _progress(f"|I'|={labels}: batched, {rows} rows in {report.partitions} partitions")
-    recs_per_user, batched_s = _timed(lambda: _batched(inputs, settings))
-    _progress(f"|I'|={labels}: batched {rows / batched_s:.1f} rows/s")
+    batched_s, histograms = [], []
+    for attempt in range(1, config.repeats + 1):
+        _progress(f"|I'|={labels}: batched pass {attempt}, {rows} rows, {report.partitions} parts")
+        histogram, seconds = _timed(lambda: _batched(inputs, settings))
+        _progress(f"|I'|={labels}: batched {rows / seconds:.1f} rows/s")
+        batched_s.append(seconds)
+        histograms.append(histogram)
+    # Every pass must give every user K rows; a disagreement shows up as a failure.
+    recs_per_user = histograms[0] if all(h == histograms[0] for h in histograms) else {}
 
     method = config.row_method
     tiny = synthetic_inputs(spark, 2 * report.parallelism, items, report.parallelism, seed + 300)
     _progress(f"|I'|={labels}: row-at-a-time warm-up (load the global model per worker)")
     _, row_warmup_s = _timed(lambda: _row_at_a_time(tiny, settings.model_uri, version, k, method))
-    _progress(f"|I'|={labels}: row-at-a-time ({method}), {row_rows} rows")
-    row_recs, row_s = _timed(lambda: _row_at_a_time(few, settings.model_uri, version, k, method))
-    _progress(f"|I'|={labels}: row-at-a-time {row_rows / row_s:.2f} rows/s")
+    row_s, lengths = [], []
+    for attempt in range(1, config.repeats + 1):
+        _progress(f"|I'|={labels}: row-at-a-time ({method}) pass {attempt}, {row_rows} rows")
+        found, seconds = _timed(lambda: _row_at_a_time(few, settings.model_uri, version, k, method))
+        _progress(f"|I'|={labels}: row-at-a-time {row_rows / seconds:.2f} rows/s")
+        row_s.append(seconds)
+        lengths += found
+    row_recs = (min(lengths), max(lengths))
     for frame in (warm, inputs, few, tiny):
         frame.unpersist()
     return LabelResult(
@@ -422,12 +446,12 @@ def _bench_labels(
         flops_per_row=flops_per_row(model),
         rows=rows,
         warmup_s=warmup_s,
-        batched_s=batched_s,
+        batched_s=tuple(batched_s),
         recs_per_user=recs_per_user,
         loads=_loads(load_log, version),
         row_rows=row_rows,
         row_warmup_s=row_warmup_s,
-        row_s=row_s,
+        row_s=tuple(row_s),
         row_recs=row_recs,
     )
 
@@ -455,8 +479,13 @@ def _recs_cell(histogram: dict[int, int]) -> str:
 
 
 def format_report(report: BenchReport) -> str:
-    config, matmul = report.config, report.matmul
+    config, machine = report.config, report.machine_gflops
     cpu = _cpu_name()
+    rates = "; ".join(
+        f"{when}: numpy {rate.numpy_gflops:.1f}, tensorflow {rate.tensorflow_gflops:.1f}"
+        for when, rate in zip(("before", "after"), report.matmul, strict=False)
+    )
+    load = ", ".join(f"{value:.2f}" for value in report.load_average)
     lines = [
         f"btrnn bench: scoring throughput on Spark {config.master} "
         f"({report.parallelism} task slots, {report.partitions} partitions), synthetic models",
@@ -464,13 +493,24 @@ def format_report(report: BenchReport) -> str:
         f"{platform.python_version()}, {_versions()}",
         f"model: LSTM({config.units}) -> LSTM({config.units}) -> Dense(|I'|), input (11, 102), "
         f"{config.items} items; top-{config.top_k}; Arrow batch {config.batch_size}",
-        f"float32 matmul {matmul.size}x{matmul.size} (best of {config.matmul_repeats}): "
-        f"numpy {matmul.numpy_gflops:.1f} GFLOP/s, tensorflow {matmul.tensorflow_gflops:.1f} "
-        f"GFLOP/s; machine rate = {matmul.best_gflops:.1f} GFLOP/s",
-        f"batched = score_users (mapInPandas), warm: after one warm-up pass; row-at-a-time = the "
-        f"paper's Python UDF, keras model.{config.row_method} on one row, warm",
-        "",
+        f"float32 matmul {config.matmul_size}x{config.matmul_size} GFLOP/s (best of "
+        f"{config.matmul_repeats}) {rates}; machine rate = {machine:.1f} GFLOP/s",
+        f"batched = score_users (mapInPandas); row-at-a-time = the paper's Python UDF, keras "
+        f"model.{config.row_method} on one row; both warm, best of {config.repeats} passes",
+        f"1-minute load average at start and end (end includes this run): {load}",
     ]
+    if report.load_average[0] > 0.5 * (os.cpu_count() or 1):
+        lines.append(
+            "WARNING: other processes were using the CPUs at the start; rates are low and noisy, "
+            "rerun on a quiet machine"
+        )
+    tf_rates = [rate.tensorflow_gflops for rate in report.matmul]
+    if max(tf_rates) > 1.2 * min(tf_rates):
+        lines.append(
+            "WARNING: the matmul rate moved by more than 20% during the run: the machine's speed "
+            "drifted (other load, throttling); compare rows/s only within one quiet run"
+        )
+    lines.append("")
     table = [list(COLUMNS)]
     for r in report.results:
         table.append(
@@ -483,8 +523,8 @@ def format_report(report: BenchReport) -> str:
                 f"{r.row_rows_per_s:.2f}",
                 f"{r.speedup:.1f}x",
                 f"{r.flops_per_row / 1e6:.1f}",
-                f"{r.model_gflops:.1f}",
-                f"{100 * r.model_gflops / matmul.best_gflops:.1f}%",
+                f"{r.model_gflops:.4g}",
+                f"{100 * r.model_gflops / machine:.3g}%",
                 str(r.loads),
                 _recs_cell(r.recs_per_user),
             ]
@@ -576,6 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--tf-threads", type=int, default=None, help="TF intra-op threads per Python worker")
     add("--matmul-size", type=int, default=defaults.matmul_size)
+    add("--repeats", type=int, default=defaults.repeats, help="timed passes (best is reported)")
     add("--seed", type=int, default=defaults.seed)
     return parser
 
@@ -597,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:
         partitions=args.partitions,
         row_method=args.row_method,
         tf_threads=args.tf_threads,
+        repeats=args.repeats,
         matmul_size=args.matmul_size,
         seed=args.seed,
     )

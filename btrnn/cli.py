@@ -62,6 +62,28 @@ def _cmd_demo(args: argparse.Namespace, extra: list[str]) -> int:
     return run_demo()
 
 
+def _cmd_evaluate(args: argparse.Namespace, extra: list[str]) -> int:
+    import yaml
+
+    from btrnn.evaluate import EvaluationConfig, run_evaluation
+
+    variables = yaml.safe_load(Path(args.vars_file).read_text()) if args.vars_file else {}
+    config = EvaluationConfig(
+        variables=variables or {},
+        units=args.units,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        patience=args.patience,
+        every_prefix_windows=args.every_prefix,
+        mask_padding=not args.no_mask,
+        report=Path(args.report),
+        gate_metric=args.gate_metric,
+    )
+    run_evaluation(config)
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace, extra: list[str]) -> int:
     from btrnn.bench import main as bench_main
 
@@ -100,6 +122,23 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--version", default=None, help="version name (default: time + hash)")
     train.add_argument("--no-make-current", action="store_true", help="publish without CURRENT")
     train.set_defaults(run=_cmd_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="leave-last-out evaluation of BTRNN and the baselines, with a report"
+    )
+    evaluate.add_argument(
+        "--vars-file", help="dbt vars (YAML) naming the data, e.g. examples/*.yml"
+    )
+    evaluate.add_argument("--units", type=int, default=128)
+    evaluate.add_argument("--epochs", type=int, default=8)
+    evaluate.add_argument("--batch-size", type=int, default=256)
+    evaluate.add_argument("--learning-rate", type=float, default=1e-3)
+    evaluate.add_argument("--patience", type=int, default=2)
+    evaluate.add_argument("--every-prefix", action="store_true", help="one window per target >= 2")
+    evaluate.add_argument("--no-mask", action="store_true", help="feed padding through")
+    evaluate.add_argument("--report", default=str(PROJECT_ROOT / "reports" / "evaluation.html"))
+    evaluate.add_argument("--gate-metric", default="ndcg_at_100")
+    evaluate.set_defaults(run=_cmd_evaluate)
 
     bench = commands.add_parser(
         "bench", help="scoring throughput: batched vs the paper's row-at-a-time", add_help=False

@@ -83,7 +83,17 @@ class Scorer:
             # log of the softmax denominator: probabilities of the K published items only.
             return top.values, top.indices, tf.reduce_logsumexp(logits, axis=1)
 
+        @tf.function(input_signature=[tf.TensorSpec([None, length], tf.int32)])
+        def all_logits(rows: tf.Tensor) -> tf.Tensor:
+            return model(tf.gather(matrix, rows), training=False)
+
         self._forward = forward
+        self._logits = all_logits
+
+    def logits(self, inputs: np.ndarray) -> np.ndarray:
+        """Every output column's logit (the evaluation's full ranking; scoring never needs it)."""
+        rows = self.items.rows_of(inputs.reshape(-1)).reshape(inputs.shape)
+        return self._logits(rows).numpy()
 
     def top_k(
         self, inputs: np.ndarray, k: int, exclude: np.ndarray | None = None

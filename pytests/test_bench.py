@@ -58,6 +58,8 @@ def test_bench_prints_a_table_with_positive_rates(capsys: pytest.CaptureFixture[
         "128",
         "--master",
         "local[2]",
+        "--repeats",
+        "1",
         "--matmul-size",
         "256",
     ]

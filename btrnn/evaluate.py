@@ -1,0 +1,288 @@
+"""The paper's comparison, per SPEC's protocol: leave-last-out, full ranking, release gate.
+
+Steps: build the data layer with `evaluation_holdout` into its own schema (the last two purchases
+of every user with 3+ are invisible to Word2Vec, I', the windows and training), train BTRNN on
+it, then rank every candidate item (all items of the training portion) for each user's test
+target with BTRNN and the baselines, and summarise, gate and report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from btrnn.artifacts import ModelStore
+from btrnn.dbt_runner import RELEASE_GATE_FILE, run_dbt
+from btrnn.metrics import GateVerdict, RankSummary, release_gate, summarize, target_ranks
+from btrnn.report import write_report
+from btrnn.runtime import PROJECT_ROOT, state_dir
+from btrnn.scoring import Scorer
+from btrnn.similarity import normalise
+from btrnn.warehouse import read_table
+
+EVALUATION_MODELS = (
+    "+item_features +int_training_windows +int_label_vocabulary +int_item_popularity"
+    " +int_bought_next_pairs +int_purchases_ranked"
+)
+BASELINES = ("popularity", "cooccurrence", "word2vec")
+CHUNK = 512
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """The run's parameters: data (dbt vars), training, and where the report goes."""
+
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    units: int = 128
+    epochs: int = 8
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    patience: int = 2
+    every_prefix_windows: bool = False
+    mask_padding: bool = True
+    seed: int = 42
+    schema: str = "btrnn_eval"
+    report: Path = PROJECT_ROOT / "reports" / "evaluation.html"
+    gate_metric: str = "ndcg_at_100"
+
+
+@dataclass(frozen=True)
+class EvaluationData:
+    """Everything the rankers need, read from the evaluation schema's tables."""
+
+    candidates: np.ndarray  # sorted product ids of the training portion
+    users: np.ndarray
+    inputs: np.ndarray  # (users, 11) the purchases before the test target, left-padded
+    targets: np.ndarray  # (users,) the test target's product id
+    popularity: np.ndarray  # (candidates,) training purchases of each candidate
+    pairs: pd.DataFrame  # seed_product_id, next_product_id, pair_count
+    vectors: dict[int, np.ndarray]  # Word2Vec vector of each item that has one
+
+
+@dataclass
+class EvaluationResult:
+    summaries: dict[str, RankSummary]
+    gate: GateVerdict
+    ranks: dict[str, np.ndarray]
+    report: Path
+    model_version: str
+
+
+def _padded_tail(items: list[int], length: int) -> list[int]:
+    tail = items[-length:]
+    return [0] * (length - len(tail)) + tail
+
+
+def read_evaluation_data(schema: str, input_length: int = 11) -> EvaluationData:
+    ranked = read_table("int_purchases_ranked", schema)
+    histories = read_table("int_purchase_histories", schema)
+    candidates = np.unique(np.concatenate(histories.product_ids.to_numpy()))
+    tested = ranked[ranked.purchase_count >= 3].sort_values(["user_id", "purchase_rank"])
+    inputs, targets, users = [], [], []
+    for user, purchases in tested.groupby("user_id", sort=True):
+        items = purchases.product_id.tolist()
+        users.append(user)
+        targets.append(items[-1])
+        inputs.append(_padded_tail(items[:-1], input_length))  # includes the validation item
+    trained = np.concatenate(histories.product_ids.to_numpy())
+    counts = pd.Series(trained).value_counts()
+    embeddings = read_table("item_embeddings", schema)
+    return EvaluationData(
+        candidates=candidates,
+        users=np.asarray(users, dtype=np.int64),
+        inputs=np.asarray(inputs, dtype=np.int64),
+        targets=np.asarray(targets, dtype=np.int64),
+        popularity=counts.reindex(candidates, fill_value=0).to_numpy(dtype=np.float64),
+        pairs=read_table("int_bought_next_pairs", schema),
+        vectors={
+            int(p): np.asarray(v)
+            for p, v in zip(embeddings.product_id, embeddings.vector, strict=False)
+        },
+    )
+
+
+class Rankers:
+    """Scores of every candidate for a chunk of users, one method per recommender.
+
+    Every baseline breaks ties by popularity (a tiny additive term), as the benchmark's peers do;
+    without it a recommender with no opinion would give every target rank 1.
+    """
+
+    def __init__(self, data: EvaluationData, scorer: Scorer) -> None:
+        self.scorer = scorer
+        self.share = data.popularity / data.popularity.sum()
+        self.tie_break = 1e-9 * self.share
+        self.position = {int(p): i for i, p in enumerate(data.candidates)}
+        self.followers = {
+            int(seed): (
+                np.array([self.position[int(p)] for p in group.next_product_id]),
+                group.pair_count.to_numpy(dtype=np.float64),
+            )
+            for seed, group in data.pairs.groupby("seed_product_id")
+        }
+        size = len(next(iter(data.vectors.values()))) if data.vectors else 1
+        vectors = np.zeros((len(data.candidates), size))
+        for product, vector in data.vectors.items():
+            if product in self.position:
+                vectors[self.position[product]] = vector
+        self.has_vector = np.abs(vectors).sum(axis=1) > 0
+        self.unit_vectors = normalise(vectors)
+        self.label_columns = np.array([self.position.get(int(p), -1) for p in scorer.labels])
+
+    def popularity(self, inputs: np.ndarray) -> np.ndarray:
+        return np.tile(self.share, (len(inputs), 1))
+
+    def cooccurrence(self, inputs: np.ndarray) -> np.ndarray:
+        """(count(last -> j) + share(j)) / (count(last -> any) + 1): the SQL recommender's score."""
+        empty = (np.zeros(0, np.int64), np.zeros(0))
+        scores = np.empty((len(inputs), len(self.share)))
+        for row, last in enumerate(inputs[:, -1]):
+            positions, counts = self.followers.get(int(last), empty)
+            total = counts.sum() + 1.0
+            scores[row] = self.share / total
+            scores[row, positions] += counts / total
+        return scores
+
+    def word2vec(self, inputs: np.ndarray) -> np.ndarray:
+        """Cosine to the last purchased item, or to the mean of the inputs' vectors without one."""
+        scores = np.full((len(inputs), len(self.share)), -1.0)
+        for row, items in enumerate(inputs):
+            known = [self.position[int(p)] for p in items if int(p) in self.position]
+            with_vector = [i for i in known if self.has_vector[i]]
+            if not with_vector:
+                continue  # no opinion: popularity orders the candidates
+            last = known[-1]
+            query = (
+                self.unit_vectors[last]
+                if self.has_vector[last]
+                else (self.unit_vectors[with_vector].mean(axis=0))
+            )
+            scores[row] = np.where(self.has_vector, self.unit_vectors @ query, -1.0)
+        return scores + self.tie_break
+
+    def btrnn(self, inputs: np.ndarray) -> np.ndarray:
+        """BTRNN's logits over I'; candidates outside I' cannot be predicted (-inf)."""
+        logits = self.scorer.logits(inputs)
+        scores = np.full((len(inputs), len(self.share)), -np.inf)
+        mapped = self.label_columns >= 0
+        scores[:, self.label_columns[mapped]] = logits[:, mapped]
+        return scores
+
+
+def rank_targets(data: EvaluationData, rankers: Rankers) -> dict[str, np.ndarray]:
+    """Each model's rank of each user's test target among all candidates."""
+    target_index = np.array([rankers.position.get(int(t), -1) for t in data.targets])
+    methods: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+        "btrnn": rankers.btrnn,
+        "popularity": rankers.popularity,
+        "cooccurrence": rankers.cooccurrence,
+        "word2vec": rankers.word2vec,
+    }
+    ranks = {name: np.empty(len(data.users), np.int64) for name in methods}
+    for start in range(0, len(data.users), CHUNK):
+        chunk = slice(start, start + CHUNK)
+        for name, method in methods.items():
+            ranks[name][chunk] = target_ranks(method(data.inputs[chunk]), target_index[chunk])
+    return ranks
+
+
+def _train(config: EvaluationConfig, model_uri: str) -> str:
+    command = [
+        sys.executable, "-m", "btrnn.cli", "train",
+        "--schema", config.schema, "--model-uri", model_uri,
+        "--units", str(config.units), "--epochs", str(config.epochs),
+        "--batch-size", str(config.batch_size), "--learning-rate", str(config.learning_rate),
+        "--patience", str(config.patience), "--seed", str(config.seed),
+    ]  # fmt: skip
+    if not config.mask_padding:
+        command.append("--no-mask")
+    # A separate process: its JVM must let go of the metastore before dbt runs again.
+    subprocess.run(command, check=True, env={**os.environ, "BTRNN_SCHEMA": config.schema})
+    return ModelStore.from_uri(model_uri).current_version()
+
+
+def format_table(summaries: Mapping[str, RankSummary]) -> str:
+    """The summary as a Markdown table (README, terminal)."""
+    columns = [
+        ("HR@10", "hr_at_10", "{:.3f}"),
+        ("NDCG@10", "ndcg_at_10", "{:.3f}"),
+        ("HR@100", "hr_at_100", "{:.3f}"),
+        ("NDCG@100", "ndcg_at_100", "{:.3f}"),
+        ("MRR", "mrr", "{:.3f}"),
+        ("mean rank", "mean_rank", "{:.0f}"),
+        ("median rank", "median_rank", "{:.0f}"),
+        ("mean rank %ile", "mean_rank_percentile", "{:.1%}"),
+        ("Wilcoxon p", "wilcoxon_p_value", "{:.1e}"),
+    ]
+    lines = [
+        "| system | " + " | ".join(c[0] for c in columns) + " |",
+        "| --- |" + " --- |" * len(columns),
+    ]
+    for name, summary in summaries.items():
+        cells = [fmt.format(getattr(summary, attr)) for _, attr, fmt in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
+    started = time.perf_counter()
+    variables = {
+        **config.variables,
+        "evaluation_holdout": True,
+        "every_prefix_windows": config.every_prefix_windows,
+    }
+    env = {"BTRNN_SCHEMA": config.schema}
+    print(f"=== data layer with the last two purchases held out (schema {config.schema})")
+    selection = ["--select", EVALUATION_MODELS, "--indirect-selection", "cautious"]
+    run_dbt(["build", *selection], variables=variables, env=env)
+    print("=== training BTRNN on the training portion")
+    model_uri = str(state_dir() / "evaluation-models")
+    version = _train(config, model_uri)
+    print("=== ranking every candidate for every user's test target")
+    data = read_evaluation_data(config.schema)
+    folder = ModelStore.from_uri(model_uri).fetch(version, state_dir() / "evaluation-cache")
+    rankers = Rankers(data, Scorer(folder))
+    ranks = rank_targets(data, rankers)
+    n_candidates = len(data.candidates)
+    summaries = {name: summarize(r, n_candidates, config.seed) for name, r in ranks.items()}
+    gate = release_gate(summaries, "btrnn", config.gate_metric)
+    parameters = {
+        **{k: v for k, v in asdict(config).items() if k not in ("variables", "report")},
+        "data": json.dumps(dict(config.variables), default=str) or "bundled sample",
+        "users": len(data.users),
+        "candidates": n_candidates,
+        "model_version": version,
+        "seconds": round(time.perf_counter() - started),
+    }
+    report = write_report(config.report, ranks, n_candidates, parameters)
+    _write_verdict(gate, summaries, parameters, config.report.with_suffix(".json"))
+    print(format_table(summaries))
+    print(gate.message)
+    print(f"report: {report}")
+    return EvaluationResult(summaries, gate, ranks, report, version)
+
+
+def _write_verdict(
+    gate: GateVerdict, summaries: Mapping[str, RankSummary], parameters: dict, path: Path
+) -> None:
+    """The run's figures beside the report, and the verdict the published tables follow."""
+    default = "btrnn" if gate.passed else gate.best_baseline
+    verdict = {"passed": gate.passed, "message": gate.message, "default_recommender": default}
+    record = {
+        "gate": verdict,
+        "summaries": {name: s.as_dict() for name, s in summaries.items()},
+        "parameters": parameters,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, default=str))
+    (state_dir() / RELEASE_GATE_FILE).write_text(json.dumps(verdict, indent=2))

@@ -1,0 +1,165 @@
+"""The Word2Vec similarity baseline (SPEC "Baselines"): the items nearest a seed by cosine.
+
+The numpy functions are pure, so the evaluation can rank with them too. On Spark, the candidate
+matrix (items of I' with a vector: small) is collected and normalised once on the driver and
+travels in the task closure; the seeds stay distributed and each Arrow batch is one matmul and
+a partial sort, so only K (item, cosine) pairs per seed leave the worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+RECOMMENDER = "word2vec"
+MODEL_VERSION = "baseline"
+PAD_ID = 0  # slot without a candidate (fewer than k left after exclusion), as in btrnn.scoring
+_MAX_SCORES = 1 << 22  # seed x candidate similarities held at once (16 MiB of float32)
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 length; all-zero rows stay zero (cosine 0 with anything, no NaN)."""
+    vectors = np.asarray(vectors)
+    vectors = vectors.astype(np.result_type(vectors.dtype, np.float32), copy=False)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+
+def cosine_similarities(
+    seed_vectors: np.ndarray, candidate_vectors: np.ndarray, *, candidates_normalised: bool = False
+) -> np.ndarray:
+    """(seeds, candidates) cosine similarities; zero vectors are similar to nothing (0)."""
+    candidates = candidate_vectors if candidates_normalised else normalise(candidate_vectors)
+    return normalise(seed_vectors) @ np.asarray(candidates).T
+
+
+def cosine_top_k(
+    seed_vectors: np.ndarray,
+    candidate_vectors: np.ndarray,
+    candidate_ids: np.ndarray,
+    k: int,
+    exclude_ids: np.ndarray | None = None,
+    *,
+    candidates_normalised: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, cosines), each (seeds, min(k, candidates)): the nearest candidates, best first.
+
+    Ties go to the smaller candidate id, so results repeat exactly. `exclude_ids` (one id per
+    seed, or a (seeds, m) array) are never returned; slots left without a candidate hold id 0
+    and score -inf. Candidate ids must be unique.
+    """
+    seeds = np.asarray(seed_vectors)
+    ids = np.asarray(candidate_ids, dtype=np.int64)
+    if seeds.ndim != 2 or np.ndim(candidate_vectors) != 2:
+        raise ValueError("seed_vectors and candidate_vectors must be 2-d (rows, dimensions).")
+    if len(ids) != len(candidate_vectors):
+        raise ValueError("candidate_ids needs one id per candidate vector.")
+    width = max(0, min(int(k), len(ids)))
+    if width == 0 or len(seeds) == 0:
+        return np.zeros((len(seeds), width), np.int64), np.zeros((len(seeds), width))
+
+    order = np.argsort(ids, kind="stable")  # column order = id order: ties go to smaller ids
+    ids = ids[order]
+    candidates = np.asarray(candidate_vectors)[order]
+    if not candidates_normalised:
+        candidates = normalise(candidates)
+    excluded = None if exclude_ids is None else np.asarray(exclude_ids, np.int64)
+    if excluded is not None and excluded.ndim == 1:
+        excluded = excluded[:, None]
+
+    out_ids = np.empty((len(seeds), width), np.int64)
+    out_scores = np.empty((len(seeds), width), np.float64)
+    step = max(1, _MAX_SCORES // len(ids))
+    for start in range(0, len(seeds), step):
+        rows = slice(start, start + step)
+        scores = normalise(seeds[rows]) @ candidates.T
+        if excluded is not None:
+            _mask(scores, ids, excluded[rows])
+        out_ids[rows], out_scores[rows] = _top_columns(scores, ids, width)
+    return out_ids, out_scores
+
+
+def _mask(scores: np.ndarray, sorted_ids: np.ndarray, excluded: np.ndarray) -> None:
+    """Sets the score of every excluded (row, candidate) to -inf, in place."""
+    positions = np.minimum(np.searchsorted(sorted_ids, excluded), len(sorted_ids) - 1)
+    rows, slots = np.nonzero(sorted_ids[positions] == excluded)
+    scores[rows, positions[rows, slots]] = -np.inf
+
+
+def _top_columns(
+    scores: np.ndarray, sorted_ids: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top k per row by (score desc, id asc): a partial sort, then an exact sort of k per row."""
+    n = scores.shape[1]
+    kth = np.partition(scores, n - k, axis=1)[:, n - k, None]  # the k-th largest score
+    above = scores > kth
+    tied = scores == kth
+    room = k - above.sum(axis=1, keepdims=True)
+    chosen = above | (tied & (np.cumsum(tied, axis=1, dtype=np.int32) <= room))  # exactly k per row
+    columns = np.nonzero(chosen)[1].reshape(len(scores), k)  # ascending column = ascending id
+    top = np.take_along_axis(scores, columns, axis=1)
+    best_first = np.argsort(-top, axis=1, kind="stable")  # stable: equal scores keep id order
+    columns = np.take_along_axis(columns, best_first, axis=1)
+    top = np.take_along_axis(top, best_first, axis=1).astype(np.float64)
+    top_ids = np.where(np.isneginf(top), PAD_ID, sorted_ids[columns])
+    return top_ids, top
+
+
+def _neighbour_batches(
+    candidate_ids: np.ndarray, candidates: np.ndarray, k: int
+) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """The executor side: candidates arrive normalised, in the closure; seeds in Arrow batches."""
+
+    def neighbours(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            if batch.empty or len(candidate_ids) == 0:
+                continue
+            seeds = batch.seed_product_id.to_numpy().astype(np.int64)
+            vectors = np.stack(batch.vector.to_numpy()).astype(np.float32)
+            ids, scores = cosine_top_k(
+                vectors, candidates, candidate_ids, k, seeds, candidates_normalised=True
+            )
+            width = ids.shape[1]
+            frame = pd.DataFrame(
+                {
+                    "seed_product_id": np.repeat(seeds, width),
+                    "rank": np.tile(np.arange(1, width + 1, dtype=np.int32), len(seeds)),
+                    "product_id": ids.reshape(-1),
+                    "score": scores.reshape(-1),
+                }
+            )
+            yield frame[frame.product_id != PAD_ID]
+
+    return neighbours
+
+
+def word2vec_neighbours(embeddings: DataFrame, vocabulary: DataFrame, k: int) -> DataFrame:
+    """Every item with a Word2Vec vector -> its k nearest items of I' (with a vector) by cosine.
+
+    Columns as BTRNN's seed table: seed_product_id, rank, product_id, score (the cosine),
+    recommender ('word2vec'), model_version ('baseline'), scored_at.
+    """
+    rows = (
+        embeddings.join(vocabulary.select("product_id"), "product_id", "left_semi")
+        .select("product_id", "vector")
+        .collect()
+    )
+    candidate_ids = np.array([row.product_id for row in rows], np.int64)
+    vectors = [row.vector for row in rows]
+    candidates = normalise(np.array(vectors, np.float32) if rows else np.zeros((0, 0), np.float32))
+    seeds = embeddings.select(F.col("product_id").alias("seed_product_id"), "vector")
+    scored = seeds.mapInPandas(
+        _neighbour_batches(candidate_ids, candidates, k),
+        "seed_product_id bigint, rank int, product_id bigint, score double",
+    )
+    return scored.withColumns(
+        {
+            "recommender": F.lit(RECOMMENDER),
+            "model_version": F.lit(MODEL_VERSION),
+            "scored_at": F.current_timestamp(),
+        }
+    )
