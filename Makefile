@@ -33,5 +33,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/btrnn bench
 
+# Leave-last-out evaluation of BTRNN and the baselines on the bundled sample (report in reports/).
+evaluate: $(STAMP)
+	$(BIN)/btrnn evaluate
+
+# The README's real-data table (Online Retail II from ../shared/data).
+evaluate-online-retail: $(STAMP)
+	$(BIN)/btrnn evaluate --vars-file examples/online-retail-ii.yml --units 128 --epochs 8 \
+		--report reports/online-retail-ii.html
+
 clean:
 	rm -rf .btrnn target logs

@@ -380,7 +380,7 @@ def _run_spark(config: BenchConfig, report: BenchReport, root: Path, env: dict[s
         report.parallelism = context.defaultParallelism
         report.partitions = config.partitions or 2 * report.parallelism
         store = ModelStore.from_uri(root / "store")
-        items = synthetic_items(config.items, 102, config.seed)
+        items = synthetic_items(config.items, ModelConfig.feature_length, config.seed)
         for position, labels in enumerate(config.labels):
             model = ModelConfig(n_labels=labels, units=config.units)
             _progress(f"|I'|={labels}: building and publishing a random-initialised model")
@@ -431,6 +431,7 @@ def _bench_labels(
     tiny = synthetic_inputs(spark, 2 * report.parallelism, items, report.parallelism, seed + 300)
     _progress(f"|I'|={labels}: row-at-a-time warm-up (load the global model per worker)")
     _, row_warmup_s = _timed(lambda: _row_at_a_time(tiny, settings.model_uri, version, k, method))
+    _progress(f"|I'|={labels}: row-at-a-time warm-up took {row_warmup_s:.1f} s")
     row_s, lengths = [], []
     for attempt in range(1, config.repeats + 1):
         _progress(f"|I'|={labels}: row-at-a-time ({method}) pass {attempt}, {row_rows} rows")
@@ -624,7 +625,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from btrnn.runtime import prepare_environment
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.top_k > min(args.labels):
+        parser.error(f"--top-k {args.top_k} is more than the smallest --labels")
+    if min(args.repeats, args.units, args.items, args.batch_size, args.matmul_size) < 1:
+        parser.error("--repeats, --units, --items, --batch-size and --matmul-size must be >= 1")
     prepare_environment()
     config = BenchConfig(
         labels=args.labels,

@@ -119,6 +119,11 @@ class GeneratorConfig:
     duplicate_share: float = 0.004
     guest_order_share: float = 0.04
     views_per_purchase: float = 1.6
+    # Views around a purchase: mostly the current stage, some the next, and some an earlier
+    # stage of the same team (browsing the team's whole range). Views are symmetric, purchases
+    # are not: Word2Vec on views puts baby items near youth ones, BTRNN must learn direction.
+    next_stage_view_share: float = 0.25
+    earlier_stage_view_share: float = 0.15
     view_bought_item: float = 0.8
     random_views_per_user: float = 2.0
     zipf_exponent: float = 1.1
@@ -321,14 +326,20 @@ def _purchase_views(
     seconds: int,
     views: list[tuple[int, int, int]],
 ) -> None:
-    """Views in the days before a purchase: the item itself, its team's current and next stage."""
+    """Views in the days before a purchase: the item, its team's current, next or earlier stages."""
     if rng.random() < (0.5 if noise else config.view_bought_item):
         views.append((seconds - int(rng.integers(300, 3 * _DAY)), user_id, item))
     if noise:
         return
     team, stage = int(cat.team[item - 1]), int(cat.stage[item - 1])
     for _ in range(int(rng.poisson(config.views_per_purchase))):
-        s = stage if rng.random() < 0.7 else min(stage + 1, len(STAGES) - 1)
+        draw = rng.random()
+        if draw < config.next_stage_view_share:
+            s = min(stage + 1, len(STAGES) - 1)
+        elif draw < config.next_stage_view_share + config.earlier_stage_view_share and stage > 0:
+            s = int(rng.integers(0, stage))
+        else:
+            s = stage
         viewed = _pick(rng, cat.groups[(team, s)], cat.group_cdf[(team, s)])
         views.append((seconds - int(rng.integers(300, 3 * _DAY)), user_id, viewed))
 

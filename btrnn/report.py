@@ -15,6 +15,7 @@ import numpy as np
 
 from btrnn.metrics import (
     HIGHER_IS_BETTER,
+    GateVerdict,
     RankSummary,
     hit_rate_curve,
     log_ks,
@@ -245,10 +246,12 @@ def _rank_distribution_svg(
     )
 
 
-def _gate_html(summaries: Mapping[str, RankSummary], candidate: str) -> str:
+def _gate_html(
+    summaries: Mapping[str, RankSummary], candidate: str, verdict: GateVerdict | None
+) -> str:
     """The release-gate verdict as one line, or why it could not be evaluated."""
     try:
-        verdict = release_gate(summaries, candidate=candidate)
+        verdict = verdict or release_gate(summaries, candidate=candidate)
     except ValueError as error:
         return f'<p class="fail">Release gate not evaluated: {escape(str(error))}</p>'
     css = "pass" if verdict.passed else "fail"
@@ -263,6 +266,7 @@ def write_report(
     title: str = "btrnn evaluation",
     candidate: str = "btrnn",
     seed: int = 0,
+    gate: GateVerdict | None = None,
 ) -> Path:
     """Write the evaluation of every model's target ranks as one self-contained HTML file."""
     if not ranks_by_model:
@@ -290,7 +294,7 @@ def write_report(
 scored strictly higher than the target. Wilcoxon: one-sided signed-rank test of the ranks against
 uniform random ranks (small p = better than random). Highlighted: best value of each quality column.
 </p>
-{_gate_html(summaries, candidate)}
+{_gate_html(summaries, candidate, gate)}
 <h2>Summary</h2>
 {_summary_table(summaries, colours)}
 {plots}

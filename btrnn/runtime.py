@@ -78,7 +78,12 @@ def _pypi_java_home() -> Path:
 
 
 def java_home() -> Path:
-    """The machine's Java 17/21 if present, else the JDK installed from PyPI."""
+    """The machine's Java 17/21 if present, else the JDK installed from PyPI.
+
+    BTRNN_JAVA=pypi forces the PyPI JDK (how the tests prove a machine without Java works).
+    """
+    if os.environ.get("BTRNN_JAVA") == "pypi":
+        return _pypi_java_home()
     return _machine_java_home() or _pypi_java_home()
 
 
@@ -86,6 +91,7 @@ def prepare_environment() -> dict[str, str]:
     """Set (and return) the variables that Spark, PySpark workers and dbt need."""
     env = {
         "JAVA_HOME": str(java_home()),
+        "PATH": f"{java_home() / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         "SPARK_LOCAL_IP": LOOPBACK,
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,

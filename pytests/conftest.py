@@ -64,3 +64,20 @@ def write_shop(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict[s
         return files
 
     return write
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """`btrnn demo` once per session, in its own state: data layer, training, scoring."""
+    from btrnn.demo import run_demo
+
+    warehouse = Warehouse(tmp_path_factory.mktemp("demo"))
+    patch = pytest.MonkeyPatch()
+    for name, value in warehouse.env.items():
+        patch.setenv(name, value)
+    patch.delenv("BTRNN_MODEL_URI", raising=False)
+    try:
+        assert run_demo() == 0, "btrnn demo failed: see its output above"
+    finally:
+        patch.undo()
+    return warehouse

@@ -61,7 +61,7 @@ def test_bench_prints_a_table_with_positive_rates(capsys: pytest.CaptureFixture[
         "--repeats",
         "1",
         "--matmul-size",
-        "256",
+        "512",
     ]
     assert bench.main(argv) == 0
     out = capsys.readouterr().out

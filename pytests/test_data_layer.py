@@ -1,4 +1,4 @@
-"""`dbt build` of the data layer on the bundled sample, and what bad input does to it."""
+"""The data layer `btrnn demo` built from the bundled sample, and what bad input does to it."""
 
 from __future__ import annotations
 
@@ -18,9 +18,8 @@ DATA_LAYER = (
 
 
 @pytest.fixture(scope="module")
-def built(warehouse):
-    warehouse.dbt("build", "--select", DATA_LAYER)
-    return warehouse
+def built(demo_run):
+    return demo_run  # the demo's `dbt build` of the bundled sample
 
 
 def test_sample_build_learns_vectors_from_views(built):

@@ -7,24 +7,14 @@ import json
 import pytest
 
 from btrnn.artifacts import ModelStore
-from btrnn.demo import run_demo
 from btrnn.warehouse import read_table
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("BTRNN_STATE_DIR", str(root))
-    patch.setenv("DBT_TARGET_PATH", str(root / "target"))
-    patch.setenv("DBT_LOG_PATH", str(root / "logs"))
-    patch.setenv("BTRNN_SPARK_MASTER", "local[2]")
-    patch.delenv("BTRNN_MODEL_URI", raising=False)
-    exit_code = run_demo()
-    yield exit_code, root
-    patch.undo()
+def demo(demo_run):
+    return 0, demo_run.root
 
 
 def test_demo_trains_publishes_and_scores(demo):

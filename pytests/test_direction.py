@@ -1,0 +1,51 @@
+"""The paper's Figure 2 behaviour on the generator's data: a baby grows up, never the reverse.
+
+The sample's views are symmetric (customers browse their team's earlier stages too), its
+purchases move forward through baby -> toddler -> youth -> adult. Word2Vec learns from the views
+and recommends earlier stages; BTRNN learns from the order of purchases and should not.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from btrnn.generate import STAGES
+from btrnn.runtime import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+TOP = 10
+
+
+@pytest.fixture(scope="module")
+def stage_of() -> dict[int, int]:
+    products = pd.read_csv(PROJECT_ROOT / "data" / "sample" / "products.csv")
+    return {p: STAGES.index(c) for p, c in zip(products.product_id, products.category, strict=True)}
+
+
+def _share(recs: pd.DataFrame, stage_of: dict[int, int], seed_stage: str, wanted) -> float:
+    """Share of top-10 rows of seeds in `seed_stage` whose item's stage satisfies `wanted`."""
+    top = recs[recs["rank"] <= TOP]
+    seeds = top[top.seed_product_id.map(stage_of) == STAGES.index(seed_stage)]
+    assert len(seeds) > 0
+    return float(seeds.product_id.map(stage_of).map(wanted).mean())
+
+
+def test_later_stage_seeds_do_not_lead_back(demo_run, stage_of):
+    btrnn = demo_run.read("recs_bought_next")
+    word2vec = demo_run.read("recs_bought_next_word2vec")
+    baby = STAGES.index("baby")
+    btrnn_baby = _share(btrnn, stage_of, "youth", lambda s: s == baby)
+    word2vec_baby = _share(word2vec, stage_of, "youth", lambda s: s == baby)
+    assert btrnn_baby <= 0.02, f"BTRNN puts baby items in {btrnn_baby:.1%} of youth seeds' top 10"
+    assert word2vec_baby >= 0.05, f"Word2Vec's share of baby items is only {word2vec_baby:.1%}"
+    assert word2vec_baby >= 3 * max(btrnn_baby, 0.01)
+
+
+def test_early_stage_seeds_lead_forward(demo_run, stage_of):
+    btrnn = demo_run.read("recs_bought_next")
+    baby = STAGES.index("baby")
+    later = _share(btrnn, stage_of, "baby", lambda s: s > baby)
+    earlier_for_toddler = _share(btrnn, stage_of, "toddler", lambda s: s < STAGES.index("toddler"))
+    assert later >= 0.5, f"only {later:.1%} of baby seeds' top 10 are later stages"
+    assert earlier_for_toddler <= 0.05
