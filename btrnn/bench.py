@@ -103,6 +103,8 @@ class LabelResult:
     row_warmup_s: float
     row_s: tuple[float, ...]
     row_recs: tuple[int, int]  # min and max top-K length returned by the UDF
+    others_cores: float = 0.0  # average cores other processes used meanwhile
+    steal_cores: float = 0.0
 
     @property
     def batched_rows_per_s(self) -> float:
@@ -305,6 +307,58 @@ def _loads(log: Path, version: str) -> int:
     return sum(json.loads(line)["version"] == version for line in log.read_text().splitlines())
 
 
+class CpuMeter:
+    """CPU used by processes outside this run (and hypervisor steal) since the meter started.
+
+    This machine may be shared: another job on the same cores halves the rates measured here,
+    so the table says how busy everything else was. Linux /proc only; elsewhere it reads 0.
+    """
+
+    def __init__(self) -> None:
+        self._start = self._sample()
+
+    @staticmethod
+    def _sample() -> tuple[float, float, float, float]:
+        """(wall s, machine busy core-s, steal core-s, this process tree's core-s)."""
+        wall = time.perf_counter()
+        try:
+            fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
+            tick = os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError):
+            return wall, 0.0, 0.0, 0.0
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+        busy = (user + nice + system + irq + softirq) / tick
+        return wall, busy, steal / tick, _tree_cpu_ticks(os.getpid()) / tick
+
+    def others(self) -> tuple[float, float]:
+        """Average cores used by other processes, and cores stolen by the hypervisor."""
+        wall, busy, steal, own = (b - a for a, b in zip(self._start, self._sample(), strict=True))
+        if wall <= 0:
+            return 0.0, 0.0
+        return max(0.0, busy - own) / wall, steal / wall
+
+
+def _tree_cpu_ticks(root: int) -> int:
+    """utime + stime (own and reaped children's) of root and all its live descendants."""
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:  # fields after the ')' that closes the command name, from `state` on
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+    children: dict[int, list[int]] = {}
+    for pid, fields in stats.items():
+        children.setdefault(int(fields[1]), []).append(pid)
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
+            total += sum(int(value) for value in stats[pid][11:15])
+        todo += children.get(pid, [])
+    return total
+
+
 def _timed(run: Callable[[], Any]) -> tuple[Any, float]:
     start = time.perf_counter()
     value = run()
@@ -410,6 +464,7 @@ def _bench_labels(
     rows = config.rows_for(position, model)
     row_rows = config.row_at_a_time_rows_for(position)
     seed = config.seed + position
+    meter = CpuMeter()
     warm_rows = report.parallelism * min(config.batch_size, 256)
     warm = synthetic_inputs(spark, warm_rows, items, report.parallelism, seed + 100)
     inputs = synthetic_inputs(spark, rows, items, report.partitions, seed)
@@ -440,6 +495,7 @@ def _bench_labels(
         row_s.append(seconds)
         lengths += found
     row_recs = (min(lengths), max(lengths))
+    others, steal = meter.others()
     for frame in (warm, inputs, few, tiny):
         frame.unpersist()
     return LabelResult(
@@ -454,6 +510,8 @@ def _bench_labels(
         row_warmup_s=row_warmup_s,
         row_s=tuple(row_s),
         row_recs=row_recs,
+        others_cores=others,
+        steal_cores=steal,
     )
 
 
@@ -472,6 +530,7 @@ COLUMNS = (
     "% of matmul",
     "loads",
     "recs/user",
+    "others' cores",
 )
 
 
@@ -500,10 +559,11 @@ def format_report(report: BenchReport) -> str:
         f"model.{config.row_method} on one row; both warm, best of {config.repeats} passes",
         f"1-minute load average at start and end (end includes this run): {load}",
     ]
-    if report.load_average[0] > 0.5 * (os.cpu_count() or 1):
+    busiest = max((r.others_cores + r.steal_cores for r in report.results), default=0.0)
+    if busiest > 0.2 or report.load_average[0] > 0.5 * (os.cpu_count() or 1):
         lines.append(
-            "WARNING: other processes were using the CPUs at the start; rates are low and noisy, "
-            "rerun on a quiet machine"
+            "WARNING: other processes used the CPUs during the run (others' cores up to "
+            f"{busiest:.2f}); rates are low and noisy, rerun on a quiet machine"
         )
     tf_rates = [rate.tensorflow_gflops for rate in report.matmul]
     if max(tf_rates) > 1.2 * min(tf_rates):
@@ -528,6 +588,7 @@ def format_report(report: BenchReport) -> str:
                 f"{100 * r.model_gflops / machine:.3g}%",
                 str(r.loads),
                 _recs_cell(r.recs_per_user),
+                f"{r.others_cores + r.steal_cores:.2f}",
             ]
         )
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
@@ -538,7 +599,9 @@ def format_report(report: BenchReport) -> str:
     lines += [
         "",
         "warm-up s: first batched pass over a few rows (model fetch, verify, load and tf.function "
-        "tracing per worker); loads: model loads by the batched path over all workers",
+        "tracing per worker); loads: model loads by the batched path over all workers;",
+        "others' cores: average CPU cores used by other processes (plus hypervisor steal) while "
+        "that row was measured",
         f"benchmark took {report.elapsed_s:.1f} s",
     ]
     return "\n".join(lines)

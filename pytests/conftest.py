@@ -35,8 +35,14 @@ class Warehouse:
             "BTRNN_SPARK_MASTER": "local[2]",
         }
 
-    def dbt(self, *args: str, variables: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
-        return run_dbt(list(args), variables=variables, env=self.env, **kwargs)
+    def dbt(
+        self,
+        *args: str,
+        variables: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return run_dbt(list(args), variables=variables, env={**self.env, **(env or {})}, **kwargs)
 
     def read(self, name: str, schema: str = "btrnn") -> pd.DataFrame:
         """A table's rows, read from its Parquet files (no second JVM on the Derby metastore)."""
