@@ -11,11 +11,8 @@ import pytest
 from s3_server import s3_endpoint  # noqa: F401  (session fixture: a real S3 server on loopback)
 
 from btrnn.dbt_runner import run_dbt
-from btrnn.runtime import PROJECT_ROOT, prepare_environment
+from btrnn.runtime import prepare_environment
 from btrnn.warehouse import read_table
-
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
-ONLINE_RETAIL = SHARED_DATA / "online-retail-ii" / "online_retail_ii_2009-2010.parquet"
 
 prepare_environment()
 

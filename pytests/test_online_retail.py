@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import ONLINE_RETAIL
 
 from btrnn.evaluate import EvaluationConfig, run_evaluation
 from btrnn.runtime import PROJECT_ROOT
 
+ONLINE_RETAIL = (
+    PROJECT_ROOT.parent
+    / "shared"
+    / "data"
+    / "online-retail-ii"
+    / "online_retail_ii_2009-2010.parquet"
+)
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
