@@ -160,15 +160,19 @@ def _long_format(keys: pd.Series, ids: np.ndarray, scores: np.ndarray, key: str)
     return frame[frame.product_id != 0]
 
 
+def _with_inputs(batches: Iterator[pd.DataFrame]) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+    """Non-empty Arrow batches with their input product ids as one (rows, 11) array."""
+    for batch in batches:
+        if not batch.empty:
+            yield batch, np.stack(batch.input_product_ids.to_numpy()).astype(np.int64)
+
+
 def _top_k_batches(
     key: str, settings: ScoringSettings, exclude_seed: bool
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         scorer = get_scorer(settings.model_uri, settings.model_version)
-        for batch in batches:
-            if batch.empty:
-                continue
-            inputs = np.stack(batch.input_product_ids.to_numpy()).astype(np.int64)
+        for batch, inputs in _with_inputs(batches):
             if exclude_seed:  # seed scoring: the seed must have a vector, and is not its own rec
                 seeds = batch[key].to_numpy().astype(np.int64)
                 known = scorer.items.with_vector(seeds)
@@ -186,10 +190,7 @@ def _feed_batches(
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         scorer = get_scorer(settings.model_uri, settings.model_version)
-        for batch in batches:
-            if batch.empty:
-                continue
-            inputs = np.stack(batch.input_product_ids.to_numpy()).astype(np.int64)
+        for batch, inputs in _with_inputs(batches):
             fed = np.zeros((len(batch), 0), np.int64)
             frames = []
             for step in range(1, steps + 1):
