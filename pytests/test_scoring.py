@@ -8,7 +8,9 @@ S3-compatible server over HTTP.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import boto3
@@ -20,7 +22,7 @@ from btrnn.artifacts import ModelStore
 from btrnn.bundle import ModelBundle
 from btrnn.items import ItemTable
 from btrnn.model import ModelConfig, build_model
-from btrnn.scoring import Scorer, ScoringSettings, _long_format, score_users
+from btrnn.scoring import Scorer, _long_format
 
 N_ITEMS, N_LABELS, TOP_K = 60, 40, 5
 
@@ -89,39 +91,48 @@ def test_unknown_and_padding_ids_map_to_the_zero_row(scorer):
     assert list(scorer.items.with_vector(np.array([7, 7 * N_ITEMS, 10**9]))) == [True, False, False]
 
 
-@pytest.fixture(scope="module")
-def cluster(s3_endpoint, tmp_path_factory, bundle_folder):
-    """A local-cluster Spark (2 workers, 1 core each) and a model version published to S3."""
-    import os
+CLUSTER_JOB = """
+import sys
+from datetime import UTC, datetime
+import numpy as np
+from btrnn.scoring import ScoringSettings, score_users
+from btrnn.spark import get_session
 
-    root = tmp_path_factory.mktemp("cluster")
-    os.environ["SPARK_WORKER_DIR"] = str(root / "work")
-    os.environ["BTRNN_MODEL_CACHE"] = str(root / "models")
-    os.environ["BTRNN_MODEL_LOAD_LOG"] = str(root / "loads.jsonl")
-    os.environ["BTRNN_STATE_DIR"] = str(root / "state")
-    boto3.client("s3").create_bucket(Bucket="models")
-    version = ModelStore.from_uri("s3://models/btrnn").publish(bundle_folder)
-
-    from btrnn.spark import get_session
-
-    spark = get_session("btrnn-scoring-test", master="local-cluster[2,1,1024]")
-    yield spark, version, root
-    spark.stop()
-    for name in ("SPARK_WORKER_DIR", "BTRNN_MODEL_CACHE", "BTRNN_MODEL_LOAD_LOG"):
-        os.environ.pop(name)
+uri, version, inputs_path, out_path, batch_size, top_k = sys.argv[1:7]
+inputs = np.load(inputs_path)
+spark = get_session("btrnn-scoring-test", master="local-cluster[2,1,1024]")
+frame = spark.createDataFrame(
+    [(i + 1, [int(p) for p in row]) for i, row in enumerate(inputs)],
+    "user_id bigint, input_product_ids array<bigint>",
+).repartition(4)
+settings = ScoringSettings(uri, version, top_k=int(top_k), batch_size=int(batch_size))
+score_users(frame, settings, datetime.now(UTC)).toPandas().to_parquet(out_path)
+spark.stop()
+"""
 
 
 @pytest.mark.slow
-def test_cluster_scoring_loads_once_per_worker(cluster, scorer):
-    spark, version, root = cluster
+def test_cluster_scoring_loads_once_per_worker(s3_endpoint, tmp_path, bundle_folder, scorer):
+    """A real multi-process cluster, in its own process so its executors get this environment."""
+    boto3.client("s3").create_bucket(Bucket="models")
+    version = ModelStore.from_uri("s3://models/btrnn").publish(bundle_folder)
     users, batch_size = 600, 25
     inputs = _inputs(np.random.default_rng(2), users)
-    frame = spark.createDataFrame(
-        [(i + 1, [int(p) for p in row]) for i, row in enumerate(inputs)],
-        "user_id bigint, input_product_ids array<bigint>",
-    ).repartition(4)
-    settings = ScoringSettings("s3://models/btrnn", version, top_k=TOP_K, batch_size=batch_size)
-    recs = score_users(frame, settings, datetime.now(UTC)).toPandas()
+    np.save(tmp_path / "inputs.npy", inputs)
+    env = {
+        **os.environ,
+        "SPARK_WORKER_DIR": str(tmp_path / "work"),
+        "BTRNN_MODEL_CACHE": str(tmp_path / "models"),
+        "BTRNN_MODEL_LOAD_LOG": str(tmp_path / "loads.jsonl"),
+        "BTRNN_STATE_DIR": str(tmp_path / "state"),
+    }
+    job = [
+        sys.executable, "-c", CLUSTER_JOB, "s3://models/btrnn", version,
+        str(tmp_path / "inputs.npy"), str(tmp_path / "recs.parquet"), str(batch_size), str(TOP_K),
+    ]  # fmt: skip
+    result = subprocess.run(job, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    recs = pd.read_parquet(tmp_path / "recs.parquet")
 
     assert len(recs) == users * TOP_K
     assert set(recs.model_version) == {version} and set(recs.recommender) == {"btrnn"}
@@ -129,12 +140,12 @@ def test_cluster_scoring_loads_once_per_worker(cluster, scorer):
     got = recs.sort_values(["user_id", "rank"]).product_id.to_numpy().reshape(users, TOP_K)
     np.testing.assert_array_equal(got, expected)
 
-    loads = [json.loads(line) for line in (root / "loads.jsonl").read_text().splitlines()]
+    loads = [json.loads(line) for line in (tmp_path / "loads.jsonl").read_text().splitlines()]
     pids = [load["pid"] for load in loads]
     batches = users // batch_size
     assert len(pids) == len(set(pids)), "a worker loaded the model twice"
     assert 1 <= len(pids) <= 4, "more loads than tasks: loading is per batch or row"
     assert batches >= 5 * len(pids)
     assert {load["version"] for load in loads} == {version}
-    cached = list((root / "models").iterdir())
+    cached = list((tmp_path / "models").iterdir())
     assert [p.name for p in cached] == [version]  # one verified copy, no temp leftovers
