@@ -43,10 +43,10 @@ _WIDTH, _HEIGHT = 640, 360
 _LEFT, _RIGHT, _TOP, _BOTTOM = 64, 170, 20, 52
 
 _CSS = """
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1100px; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1400px; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; text-align: right; }
+th:first-child, td:first-child { text-align: left; white-space: nowrap; }
 td.best { background: #d9f2d9; font-weight: bold; }
 .pass { color: #1a7f1a; font-weight: bold; }
 .fail { color: #b00020; font-weight: bold; }
