@@ -111,13 +111,12 @@ class Scorer:
         if exclude is None:
             return ids[:, :k], probabilities[:, :k]
         keep = ~(ids[:, :, None] == exclude[:, None, :]).any(axis=2)
-        out_ids = np.zeros((len(ids), k), np.int64)
-        out_scores = np.zeros((len(ids), k), np.float64)
-        for row in range(len(ids)):  # at most k + extra entries per row
-            chosen = np.flatnonzero(keep[row])[:k]
-            out_ids[row, : len(chosen)] = ids[row, chosen]
-            out_scores[row, : len(chosen)] = probabilities[row, chosen]
-        return out_ids, out_scores
+        # Kept entries first, in score order (stable sort); slots without one become padding.
+        first = np.argsort(~keep, axis=1, kind="stable")[:, :k]
+        kept = np.take_along_axis(keep, first, axis=1)
+        out_ids = np.where(kept, np.take_along_axis(ids, first, axis=1), 0)
+        out_scores = np.where(kept, np.take_along_axis(probabilities, first, axis=1), 0.0)
+        return out_ids.astype(np.int64), out_scores.astype(np.float64)
 
 
 def model_cache_root() -> Path:
