@@ -12,17 +12,15 @@ two jobs score synthetic users on one local Spark session:
 Both get one untimed warm-up pass (model load and tracing happen on a worker's first use), then
 the best of a few timed passes is reported. The machine's float32 matmul rate is measured before
 and after, so the model FLOP/s achieved can be put against it, and the CPU that other processes
-used meanwhile is reported, since a shared machine makes every rate here meaningless.
-A benchmark, not a test: it prints a table and checks only that every user got K rows.
+used meanwhile is reported (btrnn.bench.machine). It checks only that every user got K rows.
+TensorFlow, Keras and Spark are imported where used, so `btrnn`'s parser stays quick to build.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -32,11 +30,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from btrnn.model import ModelConfig, flops_per_row
+from btrnn.bench.machine import CpuMeter, MatmulRate, measure_matmul
+
+if TYPE_CHECKING:
+    from btrnn.model import ModelConfig
 
 DEFAULT_LABELS = (10_000, 137_667)  # a small catalogue and the paper's |I'|
 # Default rows per |I'|: enough model work for a stable rate, a few minutes in all on 2 cores.
@@ -65,6 +66,8 @@ class BenchConfig:
     seed: int = 0
 
     def rows_for(self, position: int, model: ModelConfig) -> int:
+        from btrnn.model import flops_per_row
+
         if self.rows is not None:
             return _pick(self.rows, position)
         budget = round(_ROW_BUDGET_FLOP / flops_per_row(model), -3)
@@ -77,17 +80,6 @@ class BenchConfig:
 def _pick(values: Sequence[int], position: int) -> int:
     """The value for the position-th |I'|; a shorter list repeats its last value."""
     return int(values[min(position, len(values) - 1)])
-
-
-@dataclass(frozen=True)
-class MatmulRate:
-    size: int
-    numpy_gflops: float
-    tensorflow_gflops: float
-
-    @property
-    def best_gflops(self) -> float:
-        return max(self.numpy_gflops, self.tensorflow_gflops)
 
 
 @dataclass(frozen=True)
@@ -161,43 +153,17 @@ def _progress(message: str) -> None:
     print(f"[bench {elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-# --------------------------------------------------------------------------- machine rate
-
-
-def _best_seconds(run: Callable[[], object], repeats: int) -> float:
-    run()  # warm-up: thread pools, allocation, kernel selection
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def measure_matmul(size: int = 2048, repeats: int = 5) -> MatmulRate:
-    """Best-of float32 GEMM rate of this machine, in numpy (BLAS) and in TensorFlow (oneDNN)."""
-    import tensorflow as tf
-
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((size, size), dtype=np.float32)
-    b = rng.standard_normal((size, size), dtype=np.float32)
-    flop = 2.0 * size**3
-    numpy_s = _best_seconds(lambda: a @ b, repeats)
-    ta, tb = tf.constant(a), tf.constant(b)
-    tf_s = _best_seconds(lambda: tf.linalg.matmul(ta, tb).numpy(), repeats)
-    return MatmulRate(size, flop / numpy_s / 1e9, flop / tf_s / 1e9)
-
-
 # --------------------------------------------------------------------------- synthetic data
 
 
 def synthetic_items(n_items: int, feature_length: int, seed: int) -> Any:
-    """Item ids 1..n with random vectors; column 0 is the has-a-vector flag (1.0)."""
+    """Item ids 1..n with random vectors, each flagged as having one (features.FLAG = 1.0)."""
+    from btrnn.features import FLAG
     from btrnn.items import ItemTable
 
     rng = np.random.default_rng(seed)
     features = 0.1 * rng.standard_normal((n_items, feature_length), dtype=np.float32)
-    features[:, 0] = 1.0
+    features[:, FLAG] = 1.0
     return ItemTable.from_rows(np.arange(1, n_items + 1, dtype=np.int64), features)
 
 
@@ -309,58 +275,6 @@ def _loads(log: Path, version: str) -> int:
     return sum(json.loads(line)["version"] == version for line in log.read_text().splitlines())
 
 
-class CpuMeter:
-    """CPU used by processes outside this run (and hypervisor steal) since the meter started.
-
-    This machine may be shared: another job on the same cores halves the rates measured here,
-    so the table says how busy everything else was. Linux /proc only; elsewhere it reads 0.
-    """
-
-    def __init__(self) -> None:
-        self._start = self._sample()
-
-    @staticmethod
-    def _sample() -> tuple[float, float, float, float]:
-        """(wall s, machine busy core-s, steal core-s, this process tree's core-s)."""
-        wall = time.perf_counter()
-        try:
-            fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
-            tick = os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError):
-            return wall, 0.0, 0.0, 0.0
-        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-        busy = (user + nice + system + irq + softirq) / tick
-        return wall, busy, steal / tick, _tree_cpu_ticks(os.getpid()) / tick
-
-    def others(self) -> tuple[float, float]:
-        """Average cores used by other processes, and cores stolen by the hypervisor."""
-        wall, busy, steal, own = (b - a for a, b in zip(self._start, self._sample(), strict=True))
-        if wall <= 0:
-            return 0.0, 0.0
-        return max(0.0, busy - own) / wall, steal / wall
-
-
-def _tree_cpu_ticks(root: int) -> int:
-    """utime + stime (own and reaped children's) of root and all its live descendants."""
-    stats: dict[int, list[str]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:  # fields after the ')' that closes the command name, from `state` on
-                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-    children: dict[int, list[int]] = {}
-    for pid, fields in stats.items():
-        children.setdefault(int(fields[1]), []).append(pid)
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        if pid in stats:
-            total += sum(int(value) for value in stats[pid][11:15])
-        todo += children.get(pid, [])
-    return total
-
-
 def _timed(run: Callable[[], Any]) -> tuple[Any, float]:
     start = time.perf_counter()
     value = run()
@@ -418,6 +332,7 @@ def _run_spark(config: BenchConfig, report: BenchReport, root: Path, env: dict[s
     from pyspark.sql import SparkSession
 
     from btrnn.artifacts import ModelStore
+    from btrnn.model import ModelConfig
     from btrnn.scoring import LOAD_LOG_ENV, ScoringSettings
     from btrnn.spark import get_session
 
@@ -462,6 +377,8 @@ def _bench_labels(
     settings: Any,
     load_log: Path,
 ) -> LabelResult:
+    from btrnn.model import flops_per_row
+
     labels, version, k = model.n_labels, settings.model_version, config.top_k
     rows = config.rows_for(position, model)
     row_rows = config.row_at_a_time_rows_for(position)
@@ -515,215 +432,3 @@ def _bench_labels(
         others_cores=others,
         steal_cores=steal,
     )
-
-
-# --------------------------------------------------------------------------- the table
-
-COLUMNS = (
-    "labels",
-    "rows",
-    "warm-up s",
-    "batched rows/s",
-    "row rows",
-    "row-at-a-time rows/s",
-    "speed-up",
-    "MFLOP/row",
-    "model GFLOP/s",
-    "% of matmul",
-    "loads",
-    "recs/user",
-    "others' cores",
-)
-
-
-def _recs_cell(histogram: dict[int, int]) -> str:
-    return "/".join(str(n) for n in sorted(histogram)) or "-"
-
-
-def format_report(report: BenchReport) -> str:
-    config, machine = report.config, report.machine_gflops
-    cpu = _cpu_name()
-    rates = "; ".join(
-        f"{when}: numpy {rate.numpy_gflops:.1f}, tensorflow {rate.tensorflow_gflops:.1f}"
-        for when, rate in zip(("before", "after"), report.matmul, strict=False)
-    )
-    load = ", ".join(f"{value:.2f}" for value in report.load_average)
-    lines = [
-        f"btrnn bench: scoring throughput on Spark {config.master} "
-        f"({report.parallelism} task slots, {report.partitions} partitions), synthetic models",
-        f"machine: {os.cpu_count()} cores{f' ({cpu})' if cpu else ''}, python "
-        f"{platform.python_version()}, {_versions()}",
-        f"model: LSTM({config.units}) -> LSTM({config.units}) -> Dense(|I'|), input (11, 102), "
-        f"{config.items} items; top-{config.top_k}; Arrow batch {config.batch_size}",
-        f"float32 matmul {config.matmul_size}x{config.matmul_size} GFLOP/s (best of "
-        f"{config.matmul_repeats}) {rates}; machine rate = {machine:.1f} GFLOP/s",
-        f"batched = score_users (mapInPandas); row-at-a-time = the paper's Python UDF, keras "
-        f"model.{config.row_method} on one row; both warm, best of {config.repeats} passes",
-        f"1-minute load average at start and end (end includes this run): {load}",
-    ]
-    busiest = max((r.others_cores + r.steal_cores for r in report.results), default=0.0)
-    if busiest > 0.2 or report.load_average[0] > 0.5 * (os.cpu_count() or 1):
-        lines.append(
-            "WARNING: other processes used the CPUs during the run (others' cores up to "
-            f"{busiest:.2f}); rates are low and noisy, rerun on a quiet machine"
-        )
-    tf_rates = [rate.tensorflow_gflops for rate in report.matmul]
-    if max(tf_rates) > 1.2 * min(tf_rates):
-        lines.append(
-            "WARNING: the matmul rate moved by more than 20% during the run: the machine's speed "
-            "drifted (other load, throttling); compare rows/s only within one quiet run"
-        )
-    lines.append("")
-    table = [list(COLUMNS)]
-    for r in report.results:
-        table.append(
-            [
-                str(r.labels),
-                str(r.rows),
-                f"{r.warmup_s:.1f}",
-                f"{r.batched_rows_per_s:.1f}",
-                str(r.row_rows),
-                f"{r.row_rows_per_s:.2f}",
-                f"{r.speedup:.1f}x",
-                f"{r.flops_per_row / 1e6:.1f}",
-                f"{r.model_gflops:.4g}",
-                f"{100 * r.model_gflops / machine:.3g}%",
-                str(r.loads),
-                _recs_cell(r.recs_per_user),
-                f"{r.others_cores + r.steal_cores:.2f}",
-            ]
-        )
-    widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
-    for row in table:
-        lines.append(" | ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
-        if row is table[0]:
-            lines.append("-+-".join("-" * width for width in widths))
-    lines += [
-        "",
-        "warm-up s: first batched pass over a few rows (model fetch, verify, load and tf.function "
-        "tracing per worker); loads: model loads by the batched path over all workers;",
-        "others' cores: average CPU cores used by other processes (plus hypervisor steal) while "
-        "that row was measured",
-        f"benchmark took {report.elapsed_s:.1f} s",
-    ]
-    return "\n".join(lines)
-
-
-def _versions() -> str:
-    import keras
-    import pyspark
-    import tensorflow as tf
-
-    return (
-        f"numpy {np.__version__}, tensorflow {tf.__version__}, keras {keras.__version__}, "
-        f"pyspark {pyspark.__version__}"
-    )
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
-# --------------------------------------------------------------------------- the command
-
-
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
-    return values
-
-
-def build_parser() -> argparse.ArgumentParser:
-    defaults = BenchConfig()
-    parser = argparse.ArgumentParser(
-        prog="btrnn bench",
-        description="Scoring rows/s on Spark: batched score_users vs the paper's row-at-a-time "
-        "UDF, with the machine's float32 matmul rate. Prints a table; progress goes to stderr.",
-    )
-    add = parser.add_argument
-    add(
-        "--labels",
-        type=_int_list,
-        default=defaults.labels,
-        help="|I'| sizes (default 10000,137667)",
-    )
-    add(
-        "--rows",
-        type=_int_list,
-        default=None,
-        help="batched rows per |I'| (one value, or one per --labels; default: ~1.5 TFLOP of work)",
-    )
-    add(
-        "--row-at-a-time-rows",
-        type=_int_list,
-        default=defaults.row_at_a_time_rows,
-        help="rows for the row-at-a-time UDF, per |I'| (default 200,100)",
-    )
-    add("--units", type=int, default=defaults.units, help="LSTM units (default %(default)s)")
-    add("--items", type=int, default=defaults.items, help="items in the item table")
-    add("--batch-size", type=int, default=defaults.batch_size, help="Arrow batch (rows per call)")
-    add("--top-k", type=int, default=defaults.top_k)
-    add("--master", default=defaults.master, help="Spark master (default %(default)s)")
-    add("--partitions", type=int, default=None, help="input partitions (default: 2 per slot)")
-    add(
-        "--row-method",
-        choices=("predict", "predict_on_batch"),
-        default=defaults.row_method,
-        help="Keras call of the row-at-a-time UDF (the paper: predict)",
-    )
-    add("--tf-threads", type=int, default=None, help="TF intra-op threads per Python worker")
-    add("--matmul-size", type=int, default=defaults.matmul_size)
-    add("--repeats", type=int, default=defaults.repeats, help="timed passes (best is reported)")
-    add("--seed", type=int, default=defaults.seed)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    from btrnn.runtime import prepare_environment
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.top_k > min(args.labels):
-        parser.error(f"--top-k {args.top_k} is more than the smallest --labels")
-    if min(args.repeats, args.units, args.items, args.batch_size, args.matmul_size) < 1:
-        parser.error("--repeats, --units, --items, --batch-size and --matmul-size must be >= 1")
-    prepare_environment()
-    config = BenchConfig(
-        labels=args.labels,
-        rows=args.rows,
-        row_at_a_time_rows=args.row_at_a_time_rows,
-        units=args.units,
-        items=args.items,
-        batch_size=args.batch_size,
-        top_k=args.top_k,
-        master=args.master,
-        partitions=args.partitions,
-        row_method=args.row_method,
-        tf_threads=args.tf_threads,
-        repeats=args.repeats,
-        matmul_size=args.matmul_size,
-        seed=args.seed,
-    )
-    report = run_benchmark(config)
-    print(format_report(report), flush=True)
-    if problems := report.failures():
-        for problem in problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
