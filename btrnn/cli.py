@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from btrnn.bench import add_arguments as add_bench_arguments
+from btrnn.generate import SAMPLE_DIR, GeneratorConfig
 from btrnn.runtime import PROJECT_ROOT, prepare_environment
 from btrnn.warehouse import default_model_uri
 
@@ -22,11 +24,34 @@ def _cmd_dbt(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace, extra: list[str]) -> int:
-    from btrnn.generate import GeneratorConfig, generate
+    from btrnn.generate import configure, generate, write_shop
+    from btrnn.generate.stream import DEFAULT_CHUNK_USERS
 
-    counts = generate(Path(args.out), GeneratorConfig(seed=args.seed))
+    sizes = (args.items, args.order_lines, args.chunk_users)
+    in_memory = args.preset == "sample" and args.format == "csv" and sizes == (None,) * 3
+    if args.out is None and not in_memory:
+        print(
+            "btrnn generate: --out is required beyond the sample (e.g. /tmp/shop)", file=sys.stderr
+        )
+        return 2
+    out = SAMPLE_DIR if args.out is None else args.out
+    config = configure(
+        args.preset, args.items, args.users, args.order_lines, args.views_per_purchase, args.seed
+    )
+    if in_memory:  # the engine that wrote data/sample, byte for byte
+        counts = generate(out, config)
+    else:
+        chunk = args.chunk_users or DEFAULT_CHUNK_USERS
+        print(
+            f"{config.n_items:,} items ({config.n_teams:,} teams x 4 stages x "
+            f"{config.products_per_team_stage} + {config.new_arrivals:,} new), "
+            f"{config.n_users:,} users, ~{config.expected_order_lines():,.0f} order lines; "
+            f"{chunk:,} users per chunk",
+            file=sys.stderr,
+        )
+        counts = write_shop(out, config, args.format, chunk)
     for name, rows in counts.items():
-        print(f"{name}: {rows} rows -> {Path(args.out) / name}")
+        print(f"{name}: {rows} rows -> {out / name}")
     return 0
 
 
@@ -85,9 +110,12 @@ def _cmd_evaluate(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace, extra: list[str]) -> int:
-    from btrnn.bench import main as bench_main
+    from btrnn.bench import run as run_bench
 
-    return bench_main(extra)
+    if extra:  # main() parses known args only; the benchmark takes no others
+        print(f"btrnn bench: error: unrecognized arguments: {' '.join(extra)}", file=sys.stderr)
+        return 2
+    return run_bench(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,9 +127,76 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dbt.set_defaults(run=_cmd_dbt)
 
-    gen = commands.add_parser("generate", help="write the seeded sample shop data")
-    gen.add_argument("--out", default=str(PROJECT_ROOT / "data" / "sample"))
-    gen.add_argument("--seed", type=int, default=7)
+    gen = commands.add_parser(
+        "generate",
+        help="write the seeded shop data (the bundled sample, or paper scale)",
+        description="Writes products, orders and product_views. Without size options or Parquet "
+        "it is the bundled sample (data/sample, byte for byte); otherwise the data is streamed "
+        "in chunks of users in bounded memory, e.g. `btrnn generate --preset paper --format "
+        "parquet --out /tmp/paper-shop` (400,000 items, 1,000,000 users, ~10M order lines).",
+    )
+    from btrnn.generate import PRESETS
+    from btrnn.generate.stream import DEFAULT_CHUNK_USERS
+
+    sample = GeneratorConfig()
+    sizes = "; ".join(
+        f"{name}: {c.n_items:,} items, {c.n_users:,} users, ~{c.expected_order_lines():,.0f} "
+        "order lines"
+        for name, c in PRESETS.items()
+    )
+    gen.add_argument(
+        "--preset",
+        choices=tuple(PRESETS),
+        default="sample",
+        help=f"sizes to start from ({sizes}) (default: %(default)s)",
+    )
+    gen.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"output folder (default: {SAMPLE_DIR} for the sample; required otherwise)",
+    )
+    gen.add_argument("--seed", type=int, default=None, help=f"random seed (default: {sample.seed})")
+    gen.add_argument(
+        "--items",
+        type=int,
+        default=None,
+        help="catalogue size; ~100 items per team x stage, 1%% new arrivals "
+        f"(default: the preset's, sample {sample.n_items})",
+    )
+    gen.add_argument(
+        "--users",
+        type=int,
+        default=None,
+        help=f"customers (default: the preset's, sample {sample.n_users:,})",
+    )
+    gen.add_argument(
+        "--order-lines",
+        type=int,
+        default=None,
+        help="target order lines, guests and cancellations included; sets the share of long "
+        "histories (default: what the preset's history mix gives)",
+    )
+    gen.add_argument(
+        "--views-per-purchase",
+        type=float,
+        default=None,
+        help="mean extra views of the team's range before a purchase, besides the item itself "
+        f"(default: {sample.views_per_purchase})",
+    )
+    gen.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="file format; Parquet writes one row group per chunk (default: %(default)s)",
+    )
+    gen.add_argument(
+        "--chunk-users",
+        type=int,
+        default=None,
+        help="users generated and written at a time; the data does not depend on it "
+        f"(default: {DEFAULT_CHUNK_USERS:,})",
+    )
     gen.set_defaults(run=_cmd_generate)
 
     train = commands.add_parser(
@@ -141,8 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=_cmd_evaluate)
 
     bench = commands.add_parser(
-        "bench", help="scoring throughput: batched vs the paper's row-at-a-time", add_help=False
+        "bench",
+        help="scoring throughput: batched vs the paper's row-at-a-time",
+        description="Scoring rows/s on Spark: batched score_users vs the paper's row-at-a-time "
+        "UDF, with the machine's float32 matmul rate. Prints a table; progress goes to stderr.",
     )
+    add_bench_arguments(bench)
     bench.set_defaults(run=_cmd_bench)
 
     demo = commands.add_parser("demo", help="the main job on the bundled sample data")

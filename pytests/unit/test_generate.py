@@ -63,8 +63,17 @@ def test_committed_sample_is_what_the_generator_writes(
     for name in FILES:
         committed = (SAMPLE_DIR / name).read_bytes()
         assert committed == (out / name).read_bytes(), (
-            f"data/sample/{name} drifted: regenerate with `python -m btrnn.generate`"
+            f"data/sample/{name} drifted: regenerate with `btrnn generate`"
         )
+
+
+def test_sample_readme_states_the_row_counts(
+    default_run: tuple[Path, dict[str, int]],
+) -> None:
+    _, counts = default_run
+    readme = (SAMPLE_DIR / "README.md").read_text()
+    for name, rows in counts.items():
+        assert f"`{name}` ({rows:,} rows" in readme, f"data/sample/README.md: {name} has {rows:,}"
 
 
 def test_counts_and_sizes(
