@@ -5,26 +5,44 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.btrnn-installed
+PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
 
-.PHONY: install demo test test-fast lint bench evaluate clean
+.PHONY: install lock demo test test-fast test-integration test-model lint bench evaluate \
+	evaluate-online-retail clean
 
-$(STAMP): requirements.txt pyproject.toml adapter/pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml adapter/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip==25.3
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e . -e adapter
+	$(PIP) --upgrade pip==25.3
+	$(PIP) -r requirements.txt -r requirements-dev.txt
+	$(PIP) --no-deps -e . -e adapter
 	touch $@
 
 install: $(STAMP)
 
+# Regenerate the locks after changing a direct need (pyproject.toml, adapter/pyproject.toml,
+# requirements-dev.in). Pins already in the locks are kept where they still fit.
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.txt pyproject.toml adapter/pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements-dev.txt requirements-dev.in
+
 demo: $(STAMP)
 	$(BIN)/btrnn demo
 
+# Every tier; pytest prints the 15 slowest tests and the time per tier at the end.
 test: $(STAMP) lint
 	$(BIN)/pytest
 
+# The unit tier: pure logic, no JVM, well under 2 minutes.
 test-fast: $(STAMP)
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m unit
+
+test-integration: $(STAMP)
+	$(BIN)/pytest -m integration
+
+test-model: $(STAMP)
+	$(BIN)/pytest -m model
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

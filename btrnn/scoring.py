@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 
 from btrnn.artifacts import ModelStore
 from btrnn.bundle import ModelBundle
+from btrnn.warehouse import default_model_uri
 
 LOAD_LOG_ENV = "BTRNN_MODEL_LOAD_LOG"
 CACHE_ENV = "BTRNN_MODEL_CACHE"
@@ -47,7 +48,11 @@ class ScoringSettings:
     def resolve(
         cls, model_uri: str, model_version: str | None, top_k: object, batch_size: object
     ) -> ScoringSettings:
-        """Settings from dbt config strings; CURRENT is resolved once, here on the driver."""
+        """Settings from dbt config strings; CURRENT is resolved once, here on the driver.
+
+        An empty `model_uri` means the default store (BTRNN_MODEL_URI, else <state dir>/models).
+        """
+        model_uri = model_uri or default_model_uri()
         return cls(
             model_uri=model_uri,
             model_version=resolve_version(model_uri, model_version or None),
@@ -159,10 +164,17 @@ def _long_format(keys: pd.Series, ids: np.ndarray, scores: np.ndarray, key: str)
     return frame[frame.product_id != 0]
 
 
-def _with_inputs(batches: Iterator[pd.DataFrame]) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
-    """Non-empty Arrow batches with their input product ids as one (rows, 11) array."""
-    for batch in batches:
-        if not batch.empty:
+def _with_inputs(
+    batches: Iterator[pd.DataFrame], batch_size: int
+) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+    """Model batches of at most `batch_size` rows, with their inputs as one (rows, 11) array.
+
+    Arrow batches are cut here rather than by the session's maxRecordsPerBatch, which would
+    change the batch size of every model that runs after this one on the shared session.
+    """
+    for arrow_batch in batches:
+        for start in range(0, len(arrow_batch), batch_size):
+            batch = arrow_batch.iloc[start : start + batch_size]
             yield batch, np.stack(batch.input_product_ids.to_numpy()).astype(np.int64)
 
 
@@ -171,7 +183,7 @@ def _top_k_batches(
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         scorer = get_scorer(settings.model_uri, settings.model_version)
-        for batch, inputs in _with_inputs(batches):
+        for batch, inputs in _with_inputs(batches, settings.batch_size):
             if exclude_seed:  # seed scoring: the seed must have a vector, and is not its own rec
                 seeds = batch[key].to_numpy().astype(np.int64)
                 known = scorer.items.with_vector(seeds)
@@ -189,7 +201,7 @@ def _feed_batches(
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         scorer = get_scorer(settings.model_uri, settings.model_version)
-        for batch, inputs in _with_inputs(batches):
+        for batch, inputs in _with_inputs(batches, settings.batch_size):
             fed = np.zeros((len(batch), 0), np.int64)
             frames = []
             for step in range(1, steps + 1):
@@ -222,54 +234,27 @@ def _publishable(frame: DataFrame, settings: ScoringSettings, scored_at: datetim
     )
 
 
-def _with_batch_size(frame: DataFrame, settings: ScoringSettings) -> None:
-    frame.sparkSession.conf.set(
-        "spark.sql.execution.arrow.maxRecordsPerBatch", str(settings.batch_size)
-    )
-
-
 def score_users(inputs: DataFrame, settings: ScoringSettings, scored_at: datetime) -> DataFrame:
     """Personalised recommendations: each user's next order from their last 11 purchases."""
-    _with_batch_size(inputs, settings)
     scored = inputs.select("user_id", "input_product_ids").mapInPandas(
         _top_k_batches("user_id", settings, exclude_seed=False), _schema("user_id")
     )
     return _publishable(scored, settings, scored_at)
 
 
-def score_seeds(
-    inputs: DataFrame, fallback: DataFrame, settings: ScoringSettings, scored_at: datetime
-) -> DataFrame:
-    """Bought next after each seed item; seeds without a vector get the fallback's rows."""
-    _with_batch_size(inputs, settings)
+def score_seeds(inputs: DataFrame, settings: ScoringSettings, scored_at: datetime) -> DataFrame:
+    """Bought next after each seed item that has a vector (the others are the fallback's)."""
     key = "seed_product_id"
-    scored = _publishable(
-        inputs.select(key, "input_product_ids").mapInPandas(
-            _top_k_batches(key, settings, exclude_seed=True), _schema(key)
-        ),
-        settings,
-        scored_at,
+    scored = inputs.select(key, "input_product_ids").mapInPandas(
+        _top_k_batches(key, settings, exclude_seed=True), _schema(key)
     )
-    cold_seeds = inputs.select(key).join(scored.select(key).distinct(), key, "left_anti")
-    cold_rows = fallback.join(cold_seeds, key).where(F.col("rank") <= settings.top_k)
-    return scored.unionByName(
-        cold_rows.select(
-            key,
-            "rank",
-            "product_id",
-            "score",
-            "recommender",
-            F.lit(settings.model_version).alias("model_version"),
-            F.lit(scored_at).cast("timestamp").alias("scored_at"),
-        )
-    )
+    return _publishable(scored, settings, scored_at)
 
 
 def score_feed(
     inputs: DataFrame, settings: ScoringSettings, steps: int, scored_at: datetime
 ) -> DataFrame:
     """The paper's multi-step feed: N steps per user, each step's top item fed back."""
-    _with_batch_size(inputs, settings)
     scored = inputs.select("user_id", "input_product_ids").mapInPandas(
         _feed_batches(settings, steps), _schema("user_id", with_step=True)
     )

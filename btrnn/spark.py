@@ -1,7 +1,7 @@
 """A SparkSession for btrnn's own programs (training, benchmarks) outside dbt.
 
 Spark Connect when SPARK_REMOTE is set; else the embedded local session on the same metastore
-and warehouse as dbt's `local` target (profiles/profiles.yml holds the same settings).
+and warehouse as dbt's `local` target (their settings come from profiles/profiles.yml).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ def get_session(app_name: str = "btrnn", master: str | None = None) -> SparkSess
     prepare_environment()
     if os.environ.get("SPARK_REMOTE"):
         return SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).getOrCreate()
-    master = master or os.environ.get("BTRNN_SPARK_MASTER", "local[*]")
     builder = SparkSession.builder.appName(app_name).enableHiveSupport()
     for key, value in local_spark_conf(master).items():
         builder = builder.config(key, value)

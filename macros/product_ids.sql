@@ -17,7 +17,7 @@
 {# True where a product code is merchandise (var product_code_pattern; every code when unset). #}
 {% macro product_code_is_kept(code_expression) %}
   {%- if var('product_code_pattern') -%}
-    cast({{ code_expression }} as string) rlike '{{ var("product_code_pattern") }}'
+    cast({{ code_expression }} as string) rlike {{ sql_string(var("product_code_pattern")) }}
   {%- else -%}
     true
   {%- endif -%}

@@ -1,8 +1,10 @@
 {#
-  Pseudo-random but reproducible order of items bought at the same moment (SPEC: hash of user,
-  order, product and a salt). Same data and salt: same histories; another salt: another order.
+  Pseudo-random but reproducible order of events at the same moment (SPEC: a hash of user,
+  order, product and a salt). Same data and salt: same order; another salt: another order.
+  Takes the key's columns as arguments: tie_break_key('user_id', 'order_id', 'product_id').
 #}
-{% macro tie_break_key(user_id, order_id, product_id) %}
-  xxhash64(concat_ws('|', cast({{ user_id }} as string), cast({{ order_id }} as string),
-                     cast({{ product_id }} as string), '{{ var("tie_break_salt") }}'))
+{% macro tie_break_key() %}
+  xxhash64(concat_ws('|',
+    {%- for column in varargs %} cast({{ column }} as string),{% endfor %}
+    {{ sql_string(var('tie_break_salt')) }}))
 {% endmacro %}

@@ -1,7 +1,8 @@
 """dbt Python models on open-source Spark through dbt-spark-python, with the real dbt CLI.
 
 The fixture project (adapter/tests/project) builds source -> SQL model -> Python model (reads a
-ref, a source and a config value) -> SQL model, and data-tests the result.
+ref, a source and a config value) -> SQL model, and data-tests the result. Its own builds: the
+adapter is tested on a small project of its own, not on btrnn.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from dbt.adapters.spark_python import SparkPythonCredentials
 from dbt.adapters.spark_python.python_submissions import SessionPythonJobHelper
 from dbt_common.exceptions import DbtRuntimeError
 from spark_python_harness import SCHEMA, DbtProject, DbtResult, read_over_connect
-
-pytestmark = pytest.mark.slow
 
 # raw_orders: ada 5 + 7, grace 4, linus 1; the project's `multiplier` var defaults to 3.
 EXPECTED_REPORT = [

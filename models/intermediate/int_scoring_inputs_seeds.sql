@@ -8,7 +8,7 @@ with catalog as (
 final as (
     select
         product_id as seed_product_id,
-        concat(array_repeat(cast(0 as bigint), {{ k - 1 }}), array(product_id)) as input_product_ids
+        {{ padded_tail('array(product_id)', 1, k) }} as input_product_ids
     from catalog
 )
 

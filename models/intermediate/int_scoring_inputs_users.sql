@@ -8,10 +8,7 @@ with histories as (
 final as (
     select
         user_id,
-        concat(
-            array_repeat(cast(0 as bigint), greatest({{ k }} - purchase_count, 0)),
-            slice(product_ids, greatest(purchase_count - {{ k }} + 1, 1), least(purchase_count, {{ k }}))
-        ) as input_product_ids,
+        {{ padded_tail('product_ids', 'purchase_count', k) }} as input_product_ids,
         purchase_count,
         last_purchased_at
     from histories

@@ -32,10 +32,7 @@ windows as (
         user_id,
         label_rank,
         greatest({{ n }} - label_rank, 0) as padded_positions,
-        concat(
-            array_repeat(cast(0 as bigint), greatest({{ n }} - label_rank, 0)),
-            slice(product_ids, greatest(label_rank - {{ n }} + 1, 1), least(label_rank, {{ n }}))
-        ) as window_product_ids
+        {{ padded_tail('product_ids', 'label_rank', n) }} as window_product_ids
     from targets
 ),
 

@@ -35,7 +35,7 @@ sentences as (
         transform(
             array_sort(collect_list(struct(
                 viewed_at,
-                xxhash64(concat_ws('|', cast(product_id as string), '{{ var("tie_break_salt") }}')),
+                {{ tie_break_key('product_id') }},
                 product_id
             ))),
             view -> cast(view.product_id as string)

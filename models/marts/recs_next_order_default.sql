@@ -1,13 +1,12 @@
 -- What consumers read by default: the personalised table of the recommender the release gate
 -- chose (macro published_recommender: BTRNN unless the last evaluation found a better baseline).
--- depends_on: {{ ref('recs_next_order') }}
+-- depends_on: {{ ref('recs_next_order_btrnn') }}
 -- depends_on: {{ ref('recs_next_order_popularity') }}
 -- depends_on: {{ ref('recs_next_order_cooccurrence') }}
 -- depends_on: {{ ref('recs_next_order_word2vec') }}
-{%- set chosen = published_recommender() %}
 
 with published as (
-    select * from {{ ref('recs_next_order' if chosen == 'btrnn' else 'recs_next_order_' ~ chosen) }}
+    select * from {{ ref('recs_next_order_' ~ published_recommender()) }}
 )
 
 select * from published

@@ -9,8 +9,6 @@ import pytest
 from btrnn.dbt_runner import DbtFailed
 from btrnn.runtime import PROJECT_ROOT
 
-pytestmark = pytest.mark.slow
-
 DATA_LAYER = (
     "+item_features +int_training_windows +int_label_vocabulary"
     " +int_scoring_inputs_users +int_scoring_inputs_seeds"

@@ -9,8 +9,6 @@ import pytest
 from btrnn.artifacts import ModelStore
 from btrnn.warehouse import read_table
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def demo(demo_run):
@@ -23,7 +21,7 @@ def test_demo_trains_publishes_and_scores(demo):
     store = ModelStore.from_uri(str(root / "models"))
     version = store.current_version()
     assert store.versions() == [version]
-    for table in ("recs_next_order", "recs_bought_next", "recs_feed"):
+    for table in ("recs_next_order_btrnn", "recs_bought_next_btrnn", "recs_feed_btrnn"):
         recs = read_table(table, root=root)
         assert set(recs.model_version) == {version}
         assert recs["rank"].max() == 20
@@ -32,9 +30,9 @@ def test_demo_trains_publishes_and_scores(demo):
 def test_every_user_and_seed_is_scored(demo):
     _, root = demo
     users = read_table("int_scoring_inputs_users", root=root)
-    assert set(read_table("recs_next_order", root=root).user_id) == set(users.user_id)
+    assert set(read_table("recs_next_order_btrnn", root=root).user_id) == set(users.user_id)
     catalog = read_table("int_products_catalog", root=root)
-    seeds = read_table("recs_bought_next", root=root)
+    seeds = read_table("recs_bought_next_btrnn", root=root)
     assert set(seeds.seed_product_id) == set(catalog.product_id)
     assert (seeds.seed_product_id != seeds.product_id).all()
 
@@ -42,7 +40,7 @@ def test_every_user_and_seed_is_scored(demo):
 def test_new_products_without_vectors_fall_back(demo):
     _, root = demo
     features = read_table("item_features", root=root).set_index("product_id")
-    seeds = read_table("recs_bought_next", root=root)
+    seeds = read_table("recs_bought_next_btrnn", root=root)
     by_seed = seeds.groupby("seed_product_id").recommender.agg(set)
     cold = features.index[~features.has_vector]
     assert len(cold) >= 6  # the generator's new arrivals
@@ -53,7 +51,7 @@ def test_new_products_without_vectors_fall_back(demo):
 
 def test_feed_never_repeats_its_top_items(demo):
     _, root = demo
-    feed = read_table("recs_feed", root=root)
+    feed = read_table("recs_feed_btrnn", root=root)
     tops = feed[feed["rank"] == 1].groupby("user_id").product_id.agg(list)
     assert all(len(set(items)) == len(items) == 5 for items in tops)
 

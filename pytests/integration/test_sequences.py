@@ -2,14 +2,13 @@
 
 One crafted shop: users with m = 1, 2, 11, 12, 13 purchases, orders of 3-4 items bought at the
 same moment, and the rows staging must drop (guest, cancellation, quantity 0, duplicate line).
+Its own build (not the shared demo warehouse): the edge cases need a shop made for them.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-pytestmark = pytest.mark.slow
 
 SEQUENCE_MODELS = "+int_training_windows +int_scoring_inputs_users +int_label_vocabulary"
 # Only the tests of selected models (not those of tables that merely ref them).

@@ -1,4 +1,7 @@
-"""The `thrift` target: dbt's SQL models through a real Spark Thrift Server on 127.0.0.1."""
+"""The `thrift` target: dbt's SQL models through a real Spark Thrift Server on 127.0.0.1.
+
+Its own build: the server holds its own metastore, which the shared warehouse cannot share.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ import pyspark
 import pytest
 from pyhive import hive
 
-pytestmark = pytest.mark.slow
 SQL_LAYER = "+int_training_windows +int_label_vocabulary"
 
 

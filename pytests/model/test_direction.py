@@ -13,7 +13,6 @@ import pytest
 from btrnn.generate import STAGES
 from btrnn.runtime import PROJECT_ROOT
 
-pytestmark = pytest.mark.slow
 TOP = 10
 
 
@@ -32,7 +31,7 @@ def _share(recs: pd.DataFrame, stage_of: dict[int, int], seed_stage: str, wanted
 
 
 def test_later_stage_seeds_do_not_lead_back(demo_run, stage_of):
-    btrnn = demo_run.read("recs_bought_next")
+    btrnn = demo_run.read("recs_bought_next_btrnn")
     word2vec = demo_run.read("recs_bought_next_word2vec")
     baby = STAGES.index("baby")
     btrnn_baby = _share(btrnn, stage_of, "youth", lambda s: s == baby)
@@ -43,7 +42,7 @@ def test_later_stage_seeds_do_not_lead_back(demo_run, stage_of):
 
 
 def test_early_stage_seeds_lead_forward(demo_run, stage_of):
-    btrnn = demo_run.read("recs_bought_next")
+    btrnn = demo_run.read("recs_bought_next_btrnn")
     baby = STAGES.index("baby")
     later = _share(btrnn, stage_of, "baby", lambda s: s > baby)
     earlier_for_toddler = _share(btrnn, stage_of, "toddler", lambda s: s < STAGES.index("toddler"))

@@ -9,8 +9,6 @@ import pytest
 
 from btrnn.evaluate import EvaluationConfig, run_evaluation
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def evaluation(warehouse, tmp_path_factory):

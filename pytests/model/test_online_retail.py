@@ -20,7 +20,6 @@ ONLINE_RETAIL = (
     / "online_retail_ii_2009-2010.parquet"
 )
 pytestmark = [
-    pytest.mark.slow,
     pytest.mark.skipif(
         not ONLINE_RETAIL.exists(),
         reason=f"the shared real data is absent ({ONLINE_RETAIL}); it lives beside the project",

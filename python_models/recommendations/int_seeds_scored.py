@@ -1,6 +1,6 @@
-"""Seed item (onsite, trigger email, search ranking): the top-K items bought next after it.
+"""Seed item (onsite, trigger email, search ranking): BTRNN's top-K items bought next after it.
 
-Seeds without a Word2Vec vector fall back to the co-occurrence recommender (SPEC cold start).
+Only seeds with a Word2Vec vector; recs_bought_next_btrnn adds the cold-start fallback in SQL.
 """
 
 from datetime import UTC, datetime
@@ -15,9 +15,4 @@ def model(dbt, session):
         top_k=dbt.config.get("top_k"),
         batch_size=dbt.config.get("scoring_batch_size"),
     )
-    return score_seeds(
-        dbt.ref("int_scoring_inputs_seeds"),
-        dbt.ref("recs_bought_next_cooccurrence"),
-        settings,
-        datetime.now(UTC),
-    )
+    return score_seeds(dbt.ref("int_scoring_inputs_seeds"), settings, datetime.now(UTC))
