@@ -2,6 +2,9 @@
   Registers the shop's files (CSV with a header, or Parquet) as the source tables in `shop_schema`,
   so staging reads them like any warehouse table. A missing optional file (product views,
   products) becomes an empty table with the standard columns.
+
+  Every table made here carries the table property `btrnn.shop_files`; a table in `shop_schema`
+  without it belongs to someone else and is never dropped: the run stops and says what to set.
 #}
 {% macro register_shop_files() %}
   {%- set files = var('shop_files') -%}
@@ -18,15 +21,33 @@
       'product_views': 'user_id bigint, product_id bigint, viewed_at timestamp',
       'products': 'product_id bigint, name string, category string, price double, created_at timestamp',
   } -%}
+  {%- set marker = "tblproperties ('btrnn.shop_files' = 'true')" -%}
   {% do run_query('create schema if not exists ' ~ schema) %}
+  {%- set registered = [] -%}
+  {%- for table in ['orders', 'product_views', 'products'] -%}
+    {%- if adapter.get_relation(database=none, schema=schema, identifier=table) is not none -%}
+      {%- set relation = schema ~ '.' ~ table -%}
+      {%- set marked = run_query("show tblproperties " ~ relation ~ " ('btrnn.shop_files')") -%}
+      {%- set is_marked = marked.rows | length > 0 and marked.rows[0][-1] == 'true' -%}
+      {#- Registrations made before the marker existed: an external table over this very file. -#}
+      {%- set same_file = files.get(table) and btrnn_table_location(relation).endswith(btrnn_absolute_path(files.get(table)).lstrip('.')) -%}
+      {%- if not (is_marked or same_file) -%}
+        {{ exceptions.raise_compiler_error("Table " ~ relation ~ " exists and was not registered from shop_files, so it is left alone. To read it as the source, set `shop_files: null`; to register files, point `shop_schema` at a schema of its own. Nothing was built.") }}
+      {%- endif -%}
+      {%- do registered.append(table) -%}
+    {%- endif -%}
+  {%- endfor -%}
   {%- for table in ['orders', 'product_views', 'products'] -%}
     {%- set path = files.get(table) -%}
-    {% do run_query('drop table if exists ' ~ schema ~ '.' ~ table) %}
+    {%- set relation = schema ~ '.' ~ table -%}
+    {%- if table in registered -%}
+      {% do run_query('drop table ' ~ relation) %}
+    {%- endif -%}
     {%- if path -%}
-      {%- set options = "path '" ~ btrnn_absolute_path(path) ~ "'" ~ (", header 'true'" if fmt == 'csv' else '') -%}
-      {% do run_query('create table ' ~ schema ~ '.' ~ table ~ ' using ' ~ fmt ~ ' options (' ~ options ~ ')') %}
+      {%- set options = "path " ~ sql_string(btrnn_absolute_path(path)) ~ (", header 'true'" if fmt == 'csv' else '') -%}
+      {% do run_query('create table ' ~ relation ~ ' using ' ~ fmt ~ ' options (' ~ options ~ ') ' ~ marker) %}
     {%- else -%}
-      {% do run_query('create table ' ~ schema ~ '.' ~ table ~ ' (' ~ empty_columns[table] ~ ') using parquet') %}
+      {% do run_query('create table ' ~ relation ~ ' (' ~ empty_columns[table] ~ ') using parquet ' ~ marker) %}
     {%- endif -%}
   {%- endfor -%}
 {% endmacro %}
@@ -37,4 +58,12 @@
     {{- return(path) -}}
   {%- endif -%}
   {{- return(env_var('BTRNN_PROJECT_DIR', '.') ~ '/' ~ path) -}}
+{% endmacro %}
+
+{# A table's storage location, as `describe table extended` reports it ('' when it has none). #}
+{% macro btrnn_table_location(relation) %}
+  {%- for row in run_query('describe table extended ' ~ relation).rows -%}
+    {%- if row[0] == 'Location' -%}{{ return(row[1]) }}{%- endif -%}
+  {%- endfor -%}
+  {{ return('') }}
 {% endmacro %}

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -67,3 +72,38 @@ def test_bad_rows_fail_with_a_clear_error_and_keep_published_tables(built, tmp_p
         before.sort_values(["user_id", "label_rank"]).reset_index(drop=True),
         after.sort_values(["user_id", "label_rank"]).reset_index(drop=True),
     )
+
+
+USER_TABLE_JOB = """
+from btrnn.spark import get_session
+spark = get_session("user-table", master="local[1]")
+spark.sql("create schema if not exists user_raw")
+spark.sql("create table user_raw.orders using parquet as select 1 as order_line")
+spark.stop()
+"""
+
+
+def test_registration_never_drops_a_table_it_did_not_create(built):
+    """A `shop_schema` holding someone's own `orders` table: the run refuses, the table stays."""
+    env = {**os.environ, **built.env}
+    subprocess.run([sys.executable, "-c", USER_TABLE_JOB], env=env, check=True, timeout=300)
+    with pytest.raises(DbtFailed) as failure:
+        built.dbt(
+            "build", "--select", "stg_shop__orders", variables={"shop_schema": "user_raw"},
+            capture=True,
+        )  # fmt: skip
+    assert "user_raw.orders exists and was not registered from shop_files" in str(failure.value)
+    assert "shop_files: null" in str(failure.value)  # says what to do
+    assert built.read("orders", schema="user_raw").order_line.tolist() == [1]
+
+
+def test_literals_from_vars_stay_data(built):
+    """Quotes and backslashes in a var reach Spark as data: `^\\d{5}$` still means five digits."""
+    query = (
+        'select {{ sql_string("it\'s \\\\d") }} as literal,'
+        " '12345' rlike {{ sql_string('^\\\\d{5}$') }} as five_digits,"
+        " 'ddddd' rlike {{ sql_string('^\\\\d{5}$') }} as mangled"
+    )
+    shown = built.dbt("show", "--inline", query, "--output", "json", capture=True).stdout
+    row = json.loads(shown[shown.index("{") : shown.rindex("}") + 1])["show"][0]
+    assert row == {"literal": "it's \\d", "five_digits": True, "mangled": False}
