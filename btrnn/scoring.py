@@ -31,6 +31,7 @@ LOAD_LOG_ENV = "BTRNN_MODEL_LOAD_LOG"
 CACHE_ENV = "BTRNN_MODEL_CACHE"
 
 _scorers: dict[tuple[str, str], Scorer] = {}
+_resolved_versions: dict[tuple[str, str], str] = {}  # (model URI, dbt invocation) -> version
 _lock = threading.Lock()
 loads = 0  # model loads by this process: observable by tests and the benchmark
 
@@ -46,16 +47,29 @@ class ScoringSettings:
 
     @classmethod
     def resolve(
-        cls, model_uri: str, model_version: str | None, top_k: object, batch_size: object
+        cls,
+        model_uri: str,
+        model_version: str | None,
+        top_k: object,
+        batch_size: object,
+        invocation_id: str | None = None,
     ) -> ScoringSettings:
-        """Settings from dbt config strings; CURRENT is resolved once, here on the driver.
+        """Settings from dbt config strings; CURRENT is resolved here on the driver, once per
+        dbt invocation, so one build never publishes tables of two model versions.
 
         An empty `model_uri` means the default store (BTRNN_MODEL_URI, else <state dir>/models).
         """
         model_uri = model_uri or default_model_uri()
+        key = (model_uri, invocation_id or "")
+        if model_version:
+            version = model_version
+        elif invocation_id and key in _resolved_versions:
+            version = _resolved_versions[key]
+        else:
+            version = _resolved_versions[key] = resolve_version(model_uri, None)
         return cls(
             model_uri=model_uri,
-            model_version=resolve_version(model_uri, model_version or None),
+            model_version=version,
             top_k=int(str(top_k)),
             batch_size=int(str(batch_size)),
         )

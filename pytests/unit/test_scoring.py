@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from tiny_model import N_ITEMS, N_LABELS, TOP_K, random_inputs, write_bundle
 
+from btrnn.artifacts import ModelStore
 from btrnn.bundle import ModelBundle
-from btrnn.scoring import Scorer, _long_format
+from btrnn.scoring import Scorer, ScoringSettings, _long_format
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +55,17 @@ def test_unknown_and_padding_ids_map_to_the_zero_row(scorer):
     rows = scorer.items.rows_of(np.array([0, 7, 8, 7 * N_ITEMS, 10**9]))
     assert list(rows) == [0, 1, 0, N_ITEMS, 0]
     assert list(scorer.items.with_vector(np.array([7, 7 * N_ITEMS, 10**9]))) == [True, False, False]
+
+
+def test_current_is_resolved_once_per_dbt_invocation(bundle_folder, tmp_path):
+    store = ModelStore.from_uri(str(tmp_path / "store"))
+    first = store.publish(bundle_folder, version="v1")
+    second = store.publish(bundle_folder, version="v2", make_current=False)
+    settings = ScoringSettings.resolve(str(tmp_path / "store"), "", 5, 64, invocation_id="run-a")
+    assert settings.model_version == first
+    store.set_current(second)  # CURRENT moves while run-a is still scoring
+    again = ScoringSettings.resolve(str(tmp_path / "store"), "", 5, 64, invocation_id="run-a")
+    later = ScoringSettings.resolve(str(tmp_path / "store"), "", 5, 64, invocation_id="run-b")
+    assert (again.model_version, later.model_version) == (first, second)
+    pinned = ScoringSettings.resolve(str(tmp_path / "store"), "v1", 5, 64, invocation_id="run-b")
+    assert pinned.model_version == first

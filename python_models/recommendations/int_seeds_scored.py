@@ -12,6 +12,7 @@ def model(dbt, session):
     settings = ScoringSettings.resolve(
         model_uri=dbt.config.get("model_uri"),
         model_version=dbt.config.get("model_version"),
+        invocation_id=dbt.config.get("invocation_id"),
         top_k=dbt.config.get("top_k"),
         batch_size=dbt.config.get("scoring_batch_size"),
     )
