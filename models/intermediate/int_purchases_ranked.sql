@@ -24,6 +24,20 @@ histories as (
     group by user_id
 ),
 
+{%- set cap = var('max_history_length') %}
+
+capped as (
+    select
+        user_id,
+        {%- if cap %}
+        -- var max_history_length: the oldest purchases beyond it are dropped (data_quality counts them)
+        slice(purchases, greatest(size(purchases) - {{ cap }} + 1, 1), {{ cap }}) as purchases
+        {%- else %}
+        purchases
+        {%- endif %}
+    from histories
+),
+
 ranked as (
     select
         histories.user_id,
@@ -33,7 +47,7 @@ ranked as (
         exploded.purchase.order_id as order_id,
         exploded.purchase.product_id as product_id,
         exploded.purchase.tie_break as tie_break
-    from histories
+    from capped as histories
     lateral view posexplode(histories.purchases) exploded as position, purchase
 ),
 

@@ -1,34 +1,15 @@
--- Purchases only: no guests, no cancellations, no quantity <= 0, no non-merchandise codes.
--- Grain: one row per (user, order, product); repeat lines of one product in one order are one
--- purchase (the tie-break hashes exactly this key), while repeat purchases in other orders stay.
-{%- set c = var('orders_columns') %}
+-- Purchases only: the order lines without a drop reason (stg_shop__order_lines says why the
+-- others go: guests, cancellations, quantity <= 0, non-merchandise codes, invalid ids, future
+-- dates). Grain: one row per (user, order, product); repeat lines of one product in one order are
+-- one purchase (the tie-break hashes exactly this key), repeat purchases in other orders stay.
 
-with source as (
-    select * from {{ source('shop', 'orders') }}
-),
-
-mapped as (
-    select
-        cast({{ c.user_id }} as bigint) as user_id,
-        cast({{ c.order_id }} as string) as order_id,
-        cast({{ c.product_code }} as string) as product_code,
-        cast({{ c.product_name }} as string) as product_name,
-        cast({{ c.ordered_at }} as timestamp) as ordered_at,
-        cast({{ c.quantity }} as double) as quantity,
-        coalesce(cast({{ c.is_cancelled }} as boolean), false) as is_cancelled
-    from source
+with order_lines as (
+    select * from {{ ref('stg_shop__order_lines') }}
 ),
 
 purchases as (
-    select
-        *,
-        {{ product_id_from_code('product_code') }} as product_id
-    from mapped
-    where
-        user_id is not null
-        and not is_cancelled
-        and quantity > 0
-        and {{ product_code_is_kept('product_code') }}
+    select * from order_lines
+    where drop_reason is null
 ),
 
 final as (

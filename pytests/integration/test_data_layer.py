@@ -107,3 +107,25 @@ def test_literals_from_vars_stay_data(built):
     shown = built.dbt("show", "--inline", query, "--output", "json", capture=True).stdout
     row = json.loads(shown[shown.index("{") : shown.rindex("}") + 1])["show"][0]
     assert row == {"literal": "it's \\d", "five_digits": True, "mangled": False}
+
+
+def test_data_quality_counts_what_staging_dropped(built):
+    orders = pd.read_csv(PROJECT_ROOT / "data" / "sample" / "orders.csv", dtype=str)
+    quality = built.read("data_quality").set_index("reason")
+    guests = orders.user_id.isna()
+    cancelled = ~guests & (orders.order_status == "cancelled")
+    kept = orders[~guests & ~cancelled]
+    merged = len(kept) - len(kept.drop_duplicates(["user_id", "order_id", "product_id"]))
+    assert quality.loc["guest", "affected_rows"] == guests.sum()
+    assert quality.loc["cancelled", "affected_rows"] == cancelled.sum()
+    assert quality.loc["duplicate_line", "affected_rows"] == merged > 0
+    assert quality.loc["capped_history", "affected_rows"] == 0  # no cap by default
+    assert set(quality.source_lines) == {len(orders)}
+
+
+def test_data_quality_threshold_fails_the_run_when_set_to_error(built):
+    variables = {"data_quality_max_share": {"guest": 0.001}, "data_quality_severity": "error"}
+    with pytest.raises(DbtFailed) as failure:
+        built.dbt("test", "--select", "data_quality", variables=variables, capture=True)
+    assert "share_at_most_data_quality" in str(failure.value)
+    built.dbt("test", "--select", "data_quality")  # the default limits pass

@@ -1,14 +1,18 @@
 """The adapter: dbt-spark's, with Python models submitted to the connection's SparkSession."""
 
+from collections.abc import Sequence
 from importlib import import_module
+from typing import Any
 
 from dbt.adapters.base import PythonJobHelper
 from dbt.adapters.base.impl import AdapterTrackingRelationInfo
+from dbt.adapters.base.meta import available
 from dbt.adapters.contracts.relation import RelationConfig
 from dbt.adapters.spark.impl import SparkAdapter
 from dbt.adapters.spark_python.__version__ import version
 from dbt.adapters.spark_python.connections import SparkPythonConnectionManager
 from dbt.adapters.spark_python.python_submissions import SessionPythonJobHelper
+from dbt.adapters.spark_python.seeds import values_sql
 
 
 class SparkPythonAdapter(SparkAdapter):
@@ -21,6 +25,11 @@ class SparkPythonAdapter(SparkAdapter):
     @property
     def python_submission_helpers(self) -> dict[str, type[PythonJobHelper]]:
         return {**super().python_submission_helpers, "session": SessionPythonJobHelper}
+
+    @available
+    def seed_values_sql(self, rows: Sequence[Sequence[Any]], column_types: Sequence[str]) -> str:
+        """`insert into <seed> values <this>`: literals cast to their types (seeds.py says why)."""
+        return values_sql(rows, column_types)
 
     @classmethod
     def get_adapter_run_info(cls, config: RelationConfig) -> AdapterTrackingRelationInfo:

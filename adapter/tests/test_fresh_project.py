@@ -1,0 +1,187 @@
+"""A brand-new dbt project on `type: spark_python`, with no `file_format` anywhere.
+
+It must build on plain Spark out of the box: a seed with quotes, backslashes, percent signs,
+newlines and empty cells; a SQL model; a Python table model; and an incremental Python model,
+built twice so the second run takes the incremental path. Then a seed reload that fails must
+leave the published seed as it was.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from spark_python_harness import DBT, DBT_TIMEOUT_S, spark_env, stop_group
+
+from btrnn.runtime import LOG4J_CONFIG
+
+SCHEMA = "fresh"
+
+SEED = r'''id,name,note,amount,joined
+1,O'Brien,"C:\temp\new",12.30,2024-01-31
+2,50% off,,,
+3,"line one
+line two","it's ""quoted""",0.05,2023-12-01
+'''
+
+FILES = {
+    "dbt_project.yml": """
+        name: fresh
+        version: "1.0"
+        config-version: 2
+        profile: fresh
+        seeds:
+          fresh:
+            people:
+              +column_types:
+                amount: decimal(10,2)
+    """,
+    "models/people_sql.sql": """
+        select id, name, note, amount, joined from {{ ref('people') }}
+    """,
+    "models/people_py.py": """
+        def model(dbt, session):
+            dbt.config(materialized="table")
+            return dbt.ref("people_sql").selectExpr("id", "upper(name) as name")
+    """,
+    "models/people_increments.py": """
+        def model(dbt, session):
+            dbt.config(materialized="incremental")
+            df = dbt.ref("people_sql").select("id", "amount")
+            if dbt.is_incremental:
+                # Only what is new since the last run: the second build adds no rows.
+                newest = session.table(f"{dbt.this}").agg({"id": "max"}).collect()[0][0]
+                df = df.filter(df.id > newest)
+            return df
+    """,
+}
+
+PROFILE = """
+fresh:
+  target: local
+  outputs:
+    local:
+      type: spark_python
+      method: session
+      host: local
+      schema: {schema}
+      threads: 1
+      server_side_parameters:
+        spark.master: local[2]
+        spark.driver.host: 127.0.0.1
+        spark.driver.bindAddress: 127.0.0.1
+        spark.ui.enabled: "false"
+        spark.sql.shuffle.partitions: "2"
+        spark.sql.session.timeZone: UTC
+        spark.sql.warehouse.dir: {root}/warehouse
+        spark.hadoop.javax.jdo.option.ConnectionURL: "jdbc:derby:;databaseName={root}/metastore_db;create=true"
+        spark.driver.extraJavaOptions: "-Dderby.system.home={root} -Dlog4j2.configurationFile={log4j}"
+"""
+
+EXPECTED_PEOPLE = [
+    {
+        "id": 1,
+        "name": "O'Brien",
+        "note": "C:\\temp\\new",
+        "amount": Decimal("12.30"),
+        "joined": "2024-01-31",
+    },
+    {"id": 2, "name": "50% off", "note": None, "amount": None, "joined": None},
+    {
+        "id": 3,
+        "name": "line one\nline two",
+        "note": 'it\'s "quoted"',
+        "amount": Decimal("0.05"),
+        "joined": "2023-12-01",
+    },
+]
+
+
+def dbt(root: Path, *args: str) -> str:
+    """The real dbt CLI on the project in `root`; fails the test with its output if it fails."""
+    done = run_dbt(root, *args)
+    assert done.returncode == 0, f"dbt {' '.join(args)} exited {done.returncode}:\n{done.stdout}"
+    return done.stdout
+
+
+def run_dbt(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [str(DBT), *args, "--project-dir", str(root), "--profiles-dir", str(root)]
+    env = spark_env(DBT_TARGET_PATH=str(root / "target"), DBT_LOG_PATH=str(root / "logs"))
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=DBT_TIMEOUT_S)
+    finally:
+        stop_group(process, grace_s=10)
+    return subprocess.CompletedProcess(command, process.returncode, output)
+
+
+def read(root: Path, table: str) -> list[dict[str, Any]]:
+    """A table's rows from its Parquet files, by id (no second JVM on the Derby metastore)."""
+    rows = pq.read_table(root / "warehouse" / f"{SCHEMA}.db" / table).to_pylist()
+    for row in rows:
+        if row.get("joined") is not None:
+            row["joined"] = row["joined"].isoformat()
+    return sorted(rows, key=lambda row: row["id"])
+
+
+@pytest.fixture(scope="module")
+def fresh_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fresh_project")
+    for name, text in FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text).lstrip())
+    (root / "seeds").mkdir()
+    (root / "seeds" / "people.csv").write_text(SEED)
+    (root / "profiles.yml").write_text(PROFILE.format(schema=SCHEMA, root=root, log4j=LOG4J_CONFIG))
+    return root
+
+
+def test_fresh_project_builds_with_the_defaults(fresh_project: Path) -> None:
+    assert "file_format" not in "".join(FILES.values())
+
+    dbt(fresh_project, "build")
+    # Second build: the seed and tables are rebuilt, the incremental model takes its
+    # incremental path (append) and adds nothing.
+    dbt(fresh_project, "build")
+
+    assert read(fresh_project, "people") == EXPECTED_PEOPLE
+    assert read(fresh_project, "people_sql") == EXPECTED_PEOPLE
+    assert read(fresh_project, "people_py") == [
+        {"id": 1, "name": "O'BRIEN"},
+        {"id": 2, "name": "50% OFF"},
+        {"id": 3, "name": "LINE ONE\nLINE TWO"},
+    ]
+    assert read(fresh_project, "people_increments") == [
+        {"id": row["id"], "amount": row["amount"]} for row in EXPECTED_PEOPLE
+    ]
+    # Everything is Parquet (read above with pyarrow) and no build table is left over.
+    tables = sorted(p.name for p in (fresh_project / "warehouse" / f"{SCHEMA}.db").iterdir())
+    assert tables == ["people", "people_increments", "people_py", "people_sql"]
+
+
+def test_failed_seed_reload_keeps_the_published_seed(fresh_project: Path) -> None:
+    before = read(fresh_project, "people")
+    seed = fresh_project / "seeds" / "people.csv"
+    good = seed.read_text()
+    # Not a decimal: the cast fails (ANSI mode) once the new table is already being loaded.
+    seed.write_text(good + "4,bad,row,not-a-number,2024-02-01\n")
+    try:
+        failed = run_dbt(fresh_project, "seed")
+    finally:
+        seed.write_text(good)
+
+    assert failed.returncode != 0, failed.stdout
+    assert "people" in failed.stdout
+    assert read(fresh_project, "people") == before
