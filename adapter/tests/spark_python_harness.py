@@ -1,9 +1,11 @@
 """Helpers for dbt-spark-python's integration tests: real dbt CLI runs, a real Spark Connect server.
 
 Every Spark here binds 127.0.0.1, and every JVM gets its own temp metastore and warehouse: the
-embedded Derby metastore admits one JVM per folder. The tests never start Spark in the pytest
+embedded Derby metastore admits one JVM per folder. These tests never start Spark in the pytest
 process itself; dbt runs as a subprocess (its own JVM, or a Spark Connect client), so that one
 test's session (or Connect mode, which PySpark switches on process-wide) cannot leak into another.
+The exception is functional/ (dbt's adapter test framework runs dbt in-process): one local
+session, always local, shared by its suites.
 """
 
 from __future__ import annotations
@@ -150,7 +152,8 @@ def read_over_connect(url: str, table: str) -> list[dict[str, Any]]:
         "from pyspark.sql import SparkSession\n"
         "spark = SparkSession.builder.remote(sys.argv[1]).getOrCreate()\n"
         "rows = [row.asDict() for row in spark.table(sys.argv[2]).collect()]\n"
-        "print(json.dumps(rows))\n"
+        # Decimals, dates and timestamps as their text.
+        "print(json.dumps(rows, default=str))\n"
     )
     done = subprocess.run(
         [str(PYTHON), "-c", script, url, table],
@@ -201,3 +204,34 @@ def connect_server_command(port: int, root: Path) -> Sequence[str]:
     for key, value in confs.items():
         command += ["--conf", f"{key}={value}"]
     return [*command, "spark-internal"]
+
+
+def session_target(root: Path, schema: str) -> dict[str, Any]:
+    """A profile target on an in-process local session, metastore and warehouse in `root`.
+
+    For tests that write their own profiles.yml (a fresh project, dbt's adapter test framework);
+    the same settings as the `local` target of project/profiles.yml.
+    """
+    parameters = {
+        "spark.master": "local[2]",
+        "spark.driver.host": LOOPBACK,
+        "spark.driver.bindAddress": LOOPBACK,
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": "2",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.warehouse.dir": str(root / "warehouse"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true"
+        ),
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.system.home={root} -Dlog4j2.configurationFile={LOG4J_CONFIG}"
+        ),
+    }
+    return {
+        "type": "spark_python",
+        "method": "session",
+        "host": "local",
+        "schema": schema,
+        "threads": 1,
+        "server_side_parameters": parameters,
+    }

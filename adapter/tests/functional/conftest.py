@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from spark_python_harness import session_target
 
 # Java, loopback binding and the workers' Python, before anything can start a JVM.
-from btrnn.runtime import LOG4J_CONFIG, LOOPBACK, prepare_environment
+from btrnn.runtime import prepare_environment
 
 prepare_environment()
 # A Connect URL from the caller's shell would send these suites to some other server.
@@ -35,31 +36,7 @@ def spark_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("functional_spark")
 
 
-def session_target(state: Path) -> dict[str, Any]:
-    """A `spark_python` target on a local session, everything in `state`, bound to loopback."""
-    return {
-        "type": "spark_python",
-        "method": "session",
-        "host": "local",
-        "threads": 1,
-        "server_side_parameters": {
-            "spark.master": "local[2]",
-            "spark.driver.host": LOOPBACK,
-            "spark.driver.bindAddress": LOOPBACK,
-            "spark.ui.enabled": "false",
-            "spark.sql.shuffle.partitions": "2",
-            "spark.sql.session.timeZone": "UTC",
-            "spark.sql.warehouse.dir": str(state / "warehouse"),
-            "spark.hadoop.javax.jdo.option.ConnectionURL": (
-                f"jdbc:derby:;databaseName={state / 'metastore_db'};create=true"
-            ),
-            "spark.driver.extraJavaOptions": (
-                f"-Dderby.system.home={state} -Dlog4j2.configurationFile={LOG4J_CONFIG}"
-            ),
-        },
-    }
-
-
 @pytest.fixture(scope="class")
 def dbt_profile_target(spark_state_dir: Path) -> dict[str, Any]:
-    return session_target(spark_state_dir)
+    # The framework sets the schema (one per test class) in the profile.
+    return session_target(spark_state_dir, schema="unused")
