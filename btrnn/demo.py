@@ -10,10 +10,11 @@ import pandas as pd
 
 from btrnn.dbt_runner import DbtFailed, run_dbt
 from btrnn.runtime import state_dir
+from btrnn.train import TrainConfig, train_command
 from btrnn.warehouse import default_model_uri, read_table, table_path
 
 # Sized for the sample: a couple of minutes on 2 cores (the paper's network is units=600).
-DEMO_TRAINING = ["--units", "128", "--epochs", "12", "--batch-size", "128", "--patience", "2"]
+DEMO_TRAINING = TrainConfig(units=128, epochs=12, batch_size=128, patience=2)
 TABLES = ("recs_next_order", "recs_bought_next", "recs_feed", "recs_bought_next_cooccurrence")
 
 
@@ -56,7 +57,7 @@ def run_demo() -> int:
         _step("1/3 data layer: staging, histories, windows, Word2Vec, item features (dbt build)")
         run_dbt(["build", "--exclude", "tag:scoring"])
         _step("2/3 training BTRNN and publishing the model (btrnn train)")
-        subprocess.run([sys.executable, "-m", "btrnn.cli", "train", *DEMO_TRAINING], check=True)
+        subprocess.run(train_command(DEMO_TRAINING), check=True)
         _step("3/3 scoring on Spark and the rank tests (dbt build --select tag:scoring)")
         run_dbt(["build", "--select", "tag:scoring"])
     except (DbtFailed, subprocess.CalledProcessError) as exc:

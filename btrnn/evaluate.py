@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,38 +21,43 @@ import numpy as np
 import pandas as pd
 
 from btrnn.artifacts import ModelStore
+from btrnn.bundle import ModelBundle
 from btrnn.dbt_runner import RELEASE_GATE_FILE, run_dbt
 from btrnn.metrics import GateVerdict, RankSummary, release_gate, summarize, target_ranks
 from btrnn.report import write_report
 from btrnn.runtime import PROJECT_ROOT, state_dir
 from btrnn.scoring import Scorer
 from btrnn.similarity import normalise
+from btrnn.train import TrainConfig, train_command
 from btrnn.warehouse import read_table
 
 EVALUATION_MODELS = (
-    "+item_features +int_training_windows +int_label_vocabulary +int_item_popularity"
-    " +int_bought_next_pairs +int_purchases_ranked"
+    "+item_features +int_training_windows +int_validation_windows +int_label_vocabulary"
+    " +int_item_popularity +int_bought_next_pairs +int_purchases_ranked"
 )
 BASELINES = ("popularity", "cooccurrence", "word2vec")
+BTRNN_MODELS = ("btrnn", "btrnn_seed")
 CHUNK = 512
+
+# The evaluation's training: the measured default (docs/ablation.md), sized for 2 CPU cores.
+EVALUATION_TRAINING = TrainConfig(units=128, epochs=8, schema="btrnn_eval")
 
 
 @dataclass(frozen=True)
 class EvaluationConfig:
-    """The run's parameters: data (dbt vars), training, and where the report goes."""
+    """The run's parameters: data (dbt vars), training, seeds, and where the report goes."""
 
     variables: Mapping[str, Any] = field(default_factory=dict)
-    units: int = 128
-    epochs: int = 8
-    batch_size: int = 256
-    learning_rate: float = 1e-3
-    patience: int = 2
+    train: TrainConfig = EVALUATION_TRAINING
     every_prefix_windows: bool = False
-    mask_padding: bool = True
-    seed: int = 42
-    schema: str = "btrnn_eval"
+    seeds: int = 1  # BTRNN trained with seeds train.seed, train.seed + 1, ...: mean and spread
+    reuse_data_layer: bool = False  # skip dbt when the schema was built with the same vars
     report: Path = PROJECT_ROOT / "reports" / "evaluation.html"
     gate_metric: str = "ndcg_at_100"
+
+    @property
+    def schema(self) -> str:
+        return self.train.schema
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,14 @@ class EvaluationData:
 
 @dataclass
 class EvaluationResult:
-    summaries: dict[str, RankSummary]
+    summaries: dict[str, RankSummary]  # mean over seeds for BTRNN's models
     gate: GateVerdict
-    ranks: dict[str, np.ndarray]
+    ranks: dict[str, np.ndarray]  # the first seed's for BTRNN's models
     report: Path
     model_version: str
+    runs: dict[str, list[RankSummary]] = field(default_factory=dict)  # one per seed
+    spread: dict[str, dict[str, float]] = field(default_factory=dict)  # std over seeds
+    train_seconds: list[float] = field(default_factory=list)
 
 
 def _padded_tail(items: list[int], length: int) -> list[int]:
@@ -185,15 +192,13 @@ class Rankers:
         return scores
 
 
-def rank_targets(data: EvaluationData, rankers: Rankers) -> dict[str, np.ndarray]:
+def rank_targets(
+    data: EvaluationData, rankers: Rankers, models: Sequence[str] = (*BTRNN_MODELS, *BASELINES)
+) -> dict[str, np.ndarray]:
     """Each model's rank of each user's test target among all candidates."""
     target_index = np.array([rankers.position.get(int(t), -1) for t in data.targets])
     methods: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-        "btrnn": rankers.btrnn,
-        "btrnn_seed": rankers.btrnn_seed,
-        "popularity": rankers.popularity,
-        "cooccurrence": rankers.cooccurrence,
-        "word2vec": rankers.word2vec,
+        name: getattr(rankers, name) for name in models
     }
     ranks = {name: np.empty(len(data.users), np.int64) for name in methods}
     for start in range(0, len(data.users), CHUNK):
@@ -203,86 +208,162 @@ def rank_targets(data: EvaluationData, rankers: Rankers) -> dict[str, np.ndarray
     return ranks
 
 
-def _train(config: EvaluationConfig, model_uri: str) -> str:
-    command = [
-        sys.executable, "-m", "btrnn.cli", "train",
-        "--schema", config.schema, "--model-uri", model_uri,
-        "--units", str(config.units), "--epochs", str(config.epochs),
-        "--batch-size", str(config.batch_size), "--learning-rate", str(config.learning_rate),
-        "--patience", str(config.patience), "--seed", str(config.seed),
-    ]  # fmt: skip
-    if not config.mask_padding:
-        command.append("--no-mask")
+def _train(config: TrainConfig, model_uri: str) -> str:
     # A separate process: its JVM must let go of the metastore before dbt runs again.
+    command = train_command(config, model_uri)
     subprocess.run(command, check=True, env={**os.environ, "BTRNN_SCHEMA": config.schema})
     return ModelStore.from_uri(model_uri).current_version()
 
 
-def format_table(summaries: Mapping[str, RankSummary]) -> str:
-    """The summary as a Markdown table (README, terminal)."""
-    columns = [
-        ("HR@10", "hr_at_10", "{:.3f}"),
-        ("NDCG@10", "ndcg_at_10", "{:.3f}"),
-        ("HR@100", "hr_at_100", "{:.3f}"),
-        ("NDCG@100", "ndcg_at_100", "{:.3f}"),
-        ("MRR", "mrr", "{:.3f}"),
-        ("mean rank", "mean_rank", "{:.0f}"),
-        ("median rank", "median_rank", "{:.0f}"),
-        ("mean rank %ile", "mean_rank_percentile", "{:.1%}"),
-        ("Wilcoxon p", "wilcoxon_p_value", "{:.1e}"),
-    ]
+def mean_summary(runs: Sequence[RankSummary]) -> RankSummary:
+    """Field-wise mean of one model's summaries over seeds (users and candidates are shared)."""
+    values = {name: float(np.mean([getattr(r, name) for r in runs])) for name in _FIELDS}
+    return replace(runs[0], **values)
+
+
+def spread(runs: Sequence[RankSummary]) -> dict[str, float]:
+    """Standard deviation over seeds of every metric (0 for one seed)."""
+    return {name: float(np.std([getattr(r, name) for r in runs])) for name in _FIELDS}
+
+
+_FIELDS = (
+    "hr_at_10",
+    "hr_at_100",
+    "ndcg_at_10",
+    "ndcg_at_100",
+    "mrr",
+    "mean_rank",
+    "median_rank",
+    "mean_rank_percentile",
+    "wilcoxon_statistic",
+    "wilcoxon_p_value",
+)
+_COLUMNS = (
+    ("HR@10", "hr_at_10", "{:.3f}"),
+    ("NDCG@10", "ndcg_at_10", "{:.3f}"),
+    ("HR@100", "hr_at_100", "{:.3f}"),
+    ("NDCG@100", "ndcg_at_100", "{:.3f}"),
+    ("MRR", "mrr", "{:.3f}"),
+    ("mean rank", "mean_rank", "{:.0f}"),
+    ("median rank", "median_rank", "{:.0f}"),
+    ("mean rank %ile", "mean_rank_percentile", "{:.1%}"),
+    ("Wilcoxon p", "wilcoxon_p_value", "{:.1e}"),
+)
+
+
+def format_table(
+    summaries: Mapping[str, RankSummary], spreads: Mapping[str, Mapping[str, float]] | None = None
+) -> str:
+    """The summary as a Markdown table (README, terminal); `spreads` adds `± std` where given."""
     lines = [
-        "| system | " + " | ".join(c[0] for c in columns) + " |",
-        "| --- |" + " --- |" * len(columns),
+        "| system | " + " | ".join(c[0] for c in _COLUMNS) + " |",
+        "| --- |" + " --- |" * len(_COLUMNS),
     ]
     for name, summary in summaries.items():
-        cells = [fmt.format(getattr(summary, attr)) for _, attr, fmt in columns]
+        spread_of = (spreads or {}).get(name)
+        cells = []
+        for _, attr, fmt in _COLUMNS:
+            cell = fmt.format(getattr(summary, attr))
+            if spread_of and attr != "wilcoxon_p_value":
+                cell += " ± " + fmt.format(spread_of[attr])
+            cells.append(cell)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
-    started = time.perf_counter()
+def data_layer_marker(schema: str) -> Path:
+    """Where a build records the vars it built `schema` with (for `reuse_data_layer`)."""
+    return state_dir() / f"data-layer-{schema}.json"
+
+
+def build_data_layer(config: EvaluationConfig) -> None:
+    """dbt build of the evaluation models with the holdout; skipped when already built alike."""
     variables = {
         **config.variables,
         "evaluation_holdout": True,
         "every_prefix_windows": config.every_prefix_windows,
     }
-    env = {"BTRNN_SCHEMA": config.schema}
+    recorded = json.dumps({"variables": variables, "models": EVALUATION_MODELS}, sort_keys=True)
+    marker = data_layer_marker(config.schema)
+    if config.reuse_data_layer and marker.exists() and marker.read_text() == recorded:
+        print(f"=== reusing the data layer of schema {config.schema} (built with the same vars)")
+        return
     print(f"=== data layer with the last two purchases held out (schema {config.schema})")
+    marker.unlink(missing_ok=True)
     selection = ["--select", EVALUATION_MODELS, "--indirect-selection", "cautious"]
-    run_dbt(["build", *selection], variables=variables, env=env)
-    print("=== training BTRNN on the training portion")
+    run_dbt(["build", *selection], variables=variables, env={"BTRNN_SCHEMA": config.schema})
+    marker.write_text(recorded)
+
+
+def _train_and_rank(
+    config: EvaluationConfig, data: EvaluationData, model_uri: str
+) -> tuple[list[dict[str, np.ndarray]], list[str], list[float], Rankers]:
+    """BTRNN trained once per seed; each run's ranks of the test targets (BTRNN's models only)."""
+    runs, versions, seconds = [], [], []
+    rankers: Rankers | None = None
+    for offset in range(config.seeds):
+        seed = config.train.seed + offset
+        print(f"=== training BTRNN on the training portion (seed {seed})")
+        version = _train(replace(config.train, seed=seed), model_uri)
+        folder = ModelStore.from_uri(model_uri).fetch(version, state_dir() / "evaluation-cache")
+        seconds.append(float(ModelBundle.read(folder).metadata["metrics"]["seconds"]))
+        rankers = Rankers(data, Scorer(folder))
+        print(f"=== ranking every candidate for every user's test target (seed {seed})")
+        runs.append(rank_targets(data, rankers, BTRNN_MODELS))
+        versions.append(version)
+    assert rankers is not None, "seeds must be >= 1"
+    return runs, versions, seconds, rankers
+
+
+def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
+    started = time.perf_counter()
+    build_data_layer(config)
     model_uri = str(state_dir() / "evaluation-models")
-    version = _train(config, model_uri)
-    print("=== ranking every candidate for every user's test target")
     data = read_evaluation_data(config.schema)
-    folder = ModelStore.from_uri(model_uri).fetch(version, state_dir() / "evaluation-cache")
-    rankers = Rankers(data, Scorer(folder))
-    ranks = rank_targets(data, rankers)
+    runs, versions, seconds, rankers = _train_and_rank(config, data, model_uri)
+    ranks = {**runs[0], **rank_targets(data, rankers, BASELINES)}
     n_candidates = len(data.candidates)
-    summaries = {name: summarize(r, n_candidates, config.seed) for name, r in ranks.items()}
+    seed = config.train.seed
+    per_seed = {
+        name: [summarize(run[name], n_candidates, seed) for run in runs] for name in BTRNN_MODELS
+    }
+    summaries = {name: summarize(r, n_candidates, seed) for name, r in ranks.items()}
+    summaries.update({name: mean_summary(r) for name, r in per_seed.items()})
+    spreads = {name: spread(r) for name, r in per_seed.items()} if config.seeds > 1 else {}
     # The gate compares BTRNN with the baselines (btrnn_seed is a view of BTRNN, not a rival).
     gated = {name: summaries[name] for name in ("btrnn", *BASELINES)}
     gate = release_gate(gated, "btrnn", config.gate_metric)
     parameters = {
-        **{k: v for k, v in asdict(config).items() if k not in ("variables", "report")},
+        **asdict(config.train),
+        **{k: v for k, v in asdict(config).items() if k not in ("variables", "report", "train")},
         "data": json.dumps(dict(config.variables), default=str) or "bundled sample",
         "users": len(data.users),
         "candidates": n_candidates,
-        "model_version": version,
+        "model_version": ", ".join(versions),
+        "train_seconds": ", ".join(f"{s:.0f}" for s in seconds),
         "seconds": round(time.perf_counter() - started),
     }
+    if spreads:
+        parameters["btrnn over seeds"] = format_table(
+            {n: summaries[n] for n in BTRNN_MODELS}, spreads
+        )
     report = write_report(config.report, ranks, n_candidates, parameters, gate=gate)
-    _write_verdict(gate, summaries, parameters, config.report.with_suffix(".json"))
-    print(format_table(summaries))
+    _write_verdict(gate, summaries, per_seed, parameters, config.report.with_suffix(".json"))
+    print(format_table(summaries, spreads))
+    print(f"training seconds per seed: {', '.join(f'{s:.0f}' for s in seconds)}")
     print(gate.message)
     print(f"report: {report}")
-    return EvaluationResult(summaries, gate, ranks, report, version)
+    return EvaluationResult(
+        summaries, gate, ranks, report, versions[-1], per_seed, spreads, seconds
+    )
 
 
 def _write_verdict(
-    gate: GateVerdict, summaries: Mapping[str, RankSummary], parameters: dict, path: Path
+    gate: GateVerdict,
+    summaries: Mapping[str, RankSummary],
+    per_seed: Mapping[str, Sequence[RankSummary]],
+    parameters: dict,
+    path: Path,
 ) -> None:
     """The run's figures beside the report, and the verdict the published tables follow."""
     default = "btrnn" if gate.passed else gate.best_baseline
@@ -290,6 +371,7 @@ def _write_verdict(
     record = {
         "gate": verdict,
         "summaries": {name: s.as_dict() for name, s in summaries.items()},
+        "seeds": {name: [s.as_dict() for s in runs] for name, runs in per_seed.items()},
         "parameters": parameters,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
