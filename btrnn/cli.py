@@ -55,7 +55,7 @@ def _cmd_demo(args: argparse.Namespace, extra: list[str]) -> int:
 def _cmd_evaluate(args: argparse.Namespace, extra: list[str]) -> int:
     import yaml
 
-    from btrnn.evaluate import EvaluationConfig, run_evaluation
+    from btrnn.evaluate import EvaluationConfig, run_ablation, run_evaluation
     from btrnn.train import config_from_args
 
     variables = yaml.safe_load(Path(args.vars_file).read_text()) if args.vars_file else {}
@@ -68,7 +68,10 @@ def _cmd_evaluate(args: argparse.Namespace, extra: list[str]) -> int:
         report=Path(args.report),
         gate_metric=args.gate_metric,
     )
-    run_evaluation(config)
+    if args.ablation:
+        print(f"ablation table: {run_ablation(config, Path(args.ablation))}")
+    else:
+        run_evaluation(config)
     return 0
 
 
@@ -125,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--reuse-data-layer",
         action="store_true",
         help="skip dbt when the evaluation schema was last built with the same vars",
+    )
+    evaluate.add_argument(
+        "--ablation",
+        help="YAML of named rows of option overrides (examples/ablation-*.yml): one table",
     )
     evaluate.add_argument("--report", default=str(evaluation.report))
     evaluate.add_argument("--gate-metric", default=evaluation.gate_metric)

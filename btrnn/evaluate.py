@@ -377,3 +377,58 @@ def _write_verdict(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2, default=str))
     (state_dir() / RELEASE_GATE_FILE).write_text(json.dumps(verdict, indent=2))
+
+
+ABLATION_COLUMNS = (
+    ("NDCG@10", "ndcg_at_10", "{:.3f}"),
+    ("NDCG@100", "ndcg_at_100", "{:.3f}"),
+    ("HR@10", "hr_at_10", "{:.3f}"),
+    ("HR@100", "hr_at_100", "{:.3f}"),
+    ("MRR", "mrr", "{:.3f}"),
+    ("mean rank %ile", "mean_rank_percentile", "{:.1%}"),
+)
+
+
+def ablation_rows(base: EvaluationConfig, rows: Mapping[str, Mapping[str, Any]]) -> dict:
+    """One EvaluationConfig per named row: `base` with the row's overrides.
+
+    A row may override any TrainConfig field, `every_prefix_windows` and `seeds`; the data layer
+    is reused whenever a row's schema was last built with the same vars (give paper-window rows
+    their own `schema`, so the two window layouts do not rebuild each other).
+    """
+    configs = {}
+    for name, overrides in rows.items():
+        outer = {k: v for k, v in overrides.items() if k in ("every_prefix_windows", "seeds")}
+        train = replace(base.train, **{k: v for k, v in overrides.items() if k not in outer})
+        slug = "".join(c if c.isalnum() else "-" for c in name.lower())
+        report = base.report.parent / "ablation" / f"{slug}.html"
+        configs[name] = replace(base, train=train, reuse_data_layer=True, report=report, **outer)
+    return configs
+
+
+def ablation_line(name: str, result: EvaluationResult, seeds: int) -> str:
+    """One Markdown row: BTRNN's mean ± std per metric, training seconds, seeds."""
+    summary, spread_of = result.summaries["btrnn"], result.spread.get("btrnn", {})
+    cells = []
+    for _, attr, fmt in ABLATION_COLUMNS:
+        cell = fmt.format(getattr(summary, attr))
+        cells.append(cell + (" ± " + fmt.format(spread_of[attr]) if spread_of else ""))
+    seconds = f"{np.mean(result.train_seconds):.0f}"
+    return f"| {name} | " + " | ".join(cells) + f" | {seconds} | {seeds} |"
+
+
+def run_ablation(base: EvaluationConfig, path: Path) -> Path:
+    """Every row of an ablation file (YAML `rows: {name: {overrides}}`) as one Markdown table."""
+    import yaml
+
+    rows = yaml.safe_load(path.read_text())["rows"]
+    table = base.report.parent / "ablation" / f"{path.stem}.md"
+    table.parent.mkdir(parents=True, exist_ok=True)
+    header = " | ".join(c[0] for c in ABLATION_COLUMNS)
+    lines = [f"| row | {header} | train s | seeds |", "| --- |" + " --- |" * 9]
+    for name, config in ablation_rows(base, rows).items():
+        print(f"=== ablation row: {name}")
+        lines.append(ablation_line(name, run_evaluation(config), config.seeds))
+        table.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return table
