@@ -36,7 +36,9 @@ def test_data_layer_is_rebuilt_unless_the_same_vars_built_it(tmp_path, monkeypat
     monkeypatch.setenv("BTRNN_STATE_DIR", str(tmp_path))
     builds: list[dict] = []
     monkeypatch.setattr(evaluate, "run_dbt", lambda args, variables, env: builds.append(variables))
-    config = EvaluationConfig(variables={"product_ids": "hashed"}, reuse_data_layer=True)
+    config = EvaluationConfig(
+        variables={"product_ids": "hashed"}, every_prefix_windows=False, reuse_data_layer=True
+    )
     evaluate.build_data_layer(config)
     evaluate.build_data_layer(config)
     assert len(builds) == 1 and builds[0]["evaluation_holdout"] is True

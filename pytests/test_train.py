@@ -75,12 +75,13 @@ def _items(n: int = 6) -> ItemTable:
 
 def test_model_items_drop_the_id_feature_and_add_the_embedding_index():
     items = _items()
-    paper = model_items(items, TrainConfig(id_feature=True))
+    paper = model_items(items, TrainConfig(id_feature=True, item_embedding=0))
     assert np.array_equal(paper.matrix, items.matrix)
-    plain = model_items(items, TrainConfig())
+    plain = model_items(items, TrainConfig(item_embedding=0))
     assert not plain.matrix[:, ID_FEATURE].any()
     assert np.array_equal(np.delete(plain.matrix, ID_FEATURE, 1), np.delete(items.matrix, 1, 1))
     embedded = model_items(items, TrainConfig(item_embedding=4))
+    assert not embedded.matrix[:, ID_FEATURE].any()
     assert embedded.feature_length == 103
     assert np.array_equal(embedded.matrix[:, -1], np.arange(len(items.matrix)))
     assert not embedded.matrix[0].any(), "padding stays all zeros (masked)"
