@@ -64,9 +64,9 @@ class TrainConfig:
     id_feature: bool = _option(
         False, "keep feature [1] product_id / max id (paper: yes; noise for hashed ids)"
     )
-    dropout: float = _option(0.1, "dropout on the LSTM inputs and before the output layer")
+    dropout: float = _option(0.0, "dropout on the LSTM inputs and before the output layer")
     item_embedding: int = _option(
-        64, "size of a trainable item embedding concatenated to the item vectors (0: none)"
+        0, "size of a trainable item embedding concatenated to the item vectors (0: none)"
     )
     seed: int = _option(42, "random seed of initialisation and shuffling")
     schema: str = _option("btrnn", "warehouse schema dbt built")
