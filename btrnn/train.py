@@ -153,11 +153,27 @@ def _labelled(windows: DataFrame, vocabulary: DataFrame, how: str) -> DataFrame:
     return joined.select(windows.user_id, "input_product_ids", "label_index")
 
 
+def _held_out(windows: DataFrame, validation: DataFrame) -> DataFrame:
+    """The validation windows to hold out of training: all but those that would leave a user
+    with no training window at all.
+
+    With evaluation_holdout no validation window is a training window, so all are kept. Without
+    it, a validation window is the user's last training window; under paper windows a user with
+    3 to 11 purchases has no other, and holding it out would drop the user from training (most
+    users of the bundled sample): such users are trained on and not validated.
+    """
+    key = ["user_id", "label_rank"]
+    is_training = validation.join(windows.select(*key), key, "left_semi")
+    others = windows.join(is_training.select(*key), key, "left_anti").select("user_id").distinct()
+    alone = is_training.join(others, "user_id", "left_anti").select("user_id")
+    return validation.join(alone, "user_id", "left_anti")
+
+
 def read_training_data(spark: SparkSession, schema: str) -> TrainingData:
     """Training and validation windows, I' and item vectors from the dbt project's tables.
 
     The validation windows' labels are never trained on: without `evaluation_holdout` they are
-    each user's last window, which this read leaves out of the training windows.
+    each user's last window, which this read leaves out of the training windows (`_held_out`).
     """
     features = spark.table(f"{schema}.item_features").select("product_id", "features").toArrow()
     if features.num_rows == 0:
@@ -167,7 +183,10 @@ def read_training_data(spark: SparkSession, schema: str) -> TrainingData:
     )
     vocabulary = spark.table(f"{schema}.int_label_vocabulary").select("product_id", "label_index")
     labels = vocabulary.orderBy("label_index").toArrow().column("product_id").to_numpy()
-    validation = spark.table(f"{schema}.int_validation_windows")
+    validation = _held_out(
+        spark.table(f"{schema}.int_training_windows"),
+        spark.table(f"{schema}.int_validation_windows"),
+    )
     training = spark.table(f"{schema}.int_training_windows").join(
         validation.select("user_id", "label_rank"), ["user_id", "label_rank"], "left_anti"
     )

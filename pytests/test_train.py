@@ -128,3 +128,17 @@ def test_embedding_model_trains_and_ships_its_index_column():
     assert model_config.feature_length == items.feature_length == 103
     rows = np.array([[0] * (SEQUENCE - 1) + [3]])
     assert model.predict(items.matrix[rows], verbose=0).shape == (1, len(items.item_ids))
+
+
+@pytest.mark.slow
+def test_validation_never_takes_a_users_only_training_window(tmp_path, monkeypatch):
+    monkeypatch.setenv("BTRNN_STATE_DIR", str(tmp_path))
+    from btrnn.spark import get_session
+    from btrnn.train import _held_out
+
+    spark = get_session("btrnn-test-held-out")
+    key = ["user_id", "label_rank"]
+    windows = spark.createDataFrame([(1, 5), (2, 12), (2, 13)], key)
+    # User 1's validation window is its only training window; user 4's is held out upstream.
+    validation = spark.createDataFrame([(1, 5), (2, 13), (4, 9)], key)
+    assert sorted(map(tuple, _held_out(windows, validation).collect())) == [(2, 13), (4, 9)]
