@@ -298,7 +298,8 @@ def fit(
         point["seconds"] = round(time.perf_counter() - started, 1)
         curve.append(point)
         log.info("epoch %d: %s", epoch, _describe(point))
-        value = sign * point.get(config.monitor, epoch)  # no validation: the latest epoch
+        # Without validation windows the latest epoch is the best.
+        value = sign * point[config.monitor] if config.monitor in point else float(epoch)
         if value > best_value:
             best_epoch, best_value, best_weights = epoch, value, model.get_weights()
         elif epoch - best_epoch >= config.patience:
@@ -310,7 +311,7 @@ def fit(
         "curve": curve,
         "monitor": config.monitor,
         "best_epoch": best_epoch,
-        "best_value": sign * best_value,
+        "best_value": sign * best_value if len(data.validation) else None,
         "best": next(p for p in curve if p["epoch"] == best_epoch),
         "epochs_run": len(curve),
         "train_windows": len(data.windows),

@@ -121,6 +121,16 @@ def test_fit_stops_after_patience_epochs_without_progress():
     assert metrics["epochs_run"] == 3
 
 
+def test_without_validation_every_epoch_runs_and_the_last_is_kept():
+    data = _data()
+    empty = Windows(
+        data.validation.inputs[:0], data.validation.labels[:0], data.validation.users[:0]
+    )
+    config = TrainConfig(units=4, epochs=3, batch_size=64, patience=1, monitor="mean_rank")
+    _, _, _, metrics = fit(TrainingData(data.windows, empty, data.items, data.labels, {}), config)
+    assert metrics["epochs_run"] == 3 and metrics["best_epoch"] == 3
+
+
 def test_embedding_model_trains_and_ships_its_index_column():
     config = TrainConfig(units=8, epochs=2, batch_size=32, learning_rate=0.05, item_embedding=4)
     model, model_config, items, _ = fit(_data(), config)
