@@ -8,7 +8,7 @@ from pathlib import Path
 
 from btrnn.bench import add_arguments as add_bench_arguments
 from btrnn.generate import SAMPLE_DIR, GeneratorConfig
-from btrnn.runtime import PROJECT_ROOT, prepare_environment
+from btrnn.runtime import prepare_environment
 from btrnn.warehouse import default_model_uri
 
 
@@ -59,20 +59,10 @@ def _cmd_train(args: argparse.Namespace, extra: list[str]) -> int:
     import logging
 
     from btrnn.spark import get_session
-    from btrnn.train import TrainConfig, train_and_publish
+    from btrnn.train import config_from_args, train_and_publish
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    config = TrainConfig(
-        units=args.units,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        validation_share=args.validation_share,
-        patience=args.patience,
-        mask_padding=not args.no_mask,
-        seed=args.seed,
-        schema=args.schema,
-    )
+    config = config_from_args(args)
     spark = get_session("btrnn-train")
     version = train_and_publish(
         spark, config, args.model_uri, args.version, make_current=not args.no_make_current
@@ -90,22 +80,23 @@ def _cmd_demo(args: argparse.Namespace, extra: list[str]) -> int:
 def _cmd_evaluate(args: argparse.Namespace, extra: list[str]) -> int:
     import yaml
 
-    from btrnn.evaluate import EvaluationConfig, run_evaluation
+    from btrnn.evaluation.protocol import EvaluationConfig, run_ablation, run_evaluation
+    from btrnn.train import config_from_args
 
     variables = yaml.safe_load(Path(args.vars_file).read_text()) if args.vars_file else {}
     config = EvaluationConfig(
         variables=variables or {},
-        units=args.units,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        patience=args.patience,
+        train=config_from_args(args),
         every_prefix_windows=args.every_prefix,
-        mask_padding=not args.no_mask,
+        seeds=args.seeds,
+        reuse_data_layer=args.reuse_data_layer,
         report=Path(args.report),
         gate_metric=args.gate_metric,
     )
-    run_evaluation(config)
+    if args.ablation:
+        print(f"ablation table: {run_ablation(config, Path(args.ablation))}")
+    else:
+        run_evaluation(config)
     return 0
 
 
@@ -119,6 +110,9 @@ def _cmd_bench(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from btrnn.evaluation.protocol import EvaluationConfig
+    from btrnn.train import TrainConfig, add_train_options
+
     parser = argparse.ArgumentParser(prog="btrnn", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -202,37 +196,40 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train", help="train BTRNN on the warehouse's windows and publish it"
     )
+    add_train_options(train, TrainConfig())
     train.add_argument("--model-uri", default=default_model_uri(), help="local path or s3://b/p")
-    train.add_argument("--units", type=int, default=600, help="LSTM units per layer (paper: 600)")
-    train.add_argument("--epochs", type=int, default=10)
-    train.add_argument("--batch-size", type=int, default=256)
-    train.add_argument("--learning-rate", type=float, default=1e-3)
-    train.add_argument(
-        "--validation-share", type=float, default=0.1, help="share of users held out"
-    )
-    train.add_argument("--patience", type=int, default=2, help="early-stopping patience (epochs)")
-    train.add_argument("--no-mask", action="store_true", help="feed padding through (as the paper)")
-    train.add_argument("--seed", type=int, default=42)
-    train.add_argument("--schema", default="btrnn", help="warehouse schema dbt built")
     train.add_argument("--version", default=None, help="version name (default: time + hash)")
     train.add_argument("--no-make-current", action="store_true", help="publish without CURRENT")
     train.set_defaults(run=_cmd_train)
 
+    evaluation = EvaluationConfig()
     evaluate = commands.add_parser(
         "evaluate", help="leave-last-out evaluation of BTRNN and the baselines, with a report"
     )
     evaluate.add_argument(
         "--vars-file", help="dbt vars (YAML) naming the data, e.g. examples/*.yml"
     )
-    evaluate.add_argument("--units", type=int, default=128)
-    evaluate.add_argument("--epochs", type=int, default=8)
-    evaluate.add_argument("--batch-size", type=int, default=256)
-    evaluate.add_argument("--learning-rate", type=float, default=1e-3)
-    evaluate.add_argument("--patience", type=int, default=2)
-    evaluate.add_argument("--every-prefix", action="store_true", help="one window per target >= 2")
-    evaluate.add_argument("--no-mask", action="store_true", help="feed padding through")
-    evaluate.add_argument("--report", default=str(PROJECT_ROOT / "reports" / "evaluation.html"))
-    evaluate.add_argument("--gate-metric", default="ndcg_at_100")
+    add_train_options(evaluate, evaluation.train)
+    evaluate.add_argument(
+        "--every-prefix",
+        action=argparse.BooleanOptionalAction,
+        default=evaluation.every_prefix_windows,
+        help="one training window per target position >= 2 (data-layer var every_prefix_windows)",
+    )
+    evaluate.add_argument(
+        "--seeds", type=int, default=evaluation.seeds, help="train BTRNN this many times: mean, std"
+    )
+    evaluate.add_argument(
+        "--reuse-data-layer",
+        action="store_true",
+        help="skip dbt when the evaluation schema was last built with the same vars",
+    )
+    evaluate.add_argument(
+        "--ablation",
+        help="YAML of named rows of option overrides (examples/ablation-*.yml): one table",
+    )
+    evaluate.add_argument("--report", default=str(evaluation.report))
+    evaluate.add_argument("--gate-metric", default=evaluation.gate_metric)
     evaluate.set_defaults(run=_cmd_evaluate)
 
     bench = commands.add_parser(

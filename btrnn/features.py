@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-FLAG, NORMALISED_ID, VECTOR_START = 0, 1, 2
+from btrnn.items import VECTOR_START
 
 
 @dataclass(frozen=True)

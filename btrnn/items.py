@@ -12,6 +12,9 @@ from pathlib import Path
 import numpy as np
 
 PADDING_ID = 0
+# The feature layout (SPEC "Item vectors"): [0] has a Word2Vec vector, [1] product_id / max id,
+# [2..] the vector. btrnn.features writes it; the model's readers find each number here.
+FLAG, NORMALISED_ID, VECTOR_START = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class ItemTable:
             raise ValueError("item ids must be unique and > 0 (0 is the padding id)")
         rows = np.asarray(features, dtype=np.float32)[order]
         matrix = np.vstack([np.zeros((1, rows.shape[1]), np.float32), rows])
-        return cls(ids, matrix, rows[:, 0] == 1.0)
+        return cls(ids, matrix, rows[:, FLAG] == 1.0)
 
     @property
     def feature_length(self) -> int:
@@ -47,7 +50,7 @@ class ItemTable:
     def with_vector(self, product_ids: np.ndarray) -> np.ndarray:
         """Whether each id has a Word2Vec vector in this table (False for unknown ids)."""
         rows = self.rows_of(product_ids)
-        return self.matrix[rows, 0] == 1.0
+        return self.matrix[rows, FLAG] == 1.0
 
     def save(self, folder: Path) -> None:
         np.save(folder / "item_ids.npy", self.item_ids)

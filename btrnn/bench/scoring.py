@@ -158,8 +158,7 @@ def _progress(message: str) -> None:
 
 def synthetic_items(n_items: int, feature_length: int, seed: int) -> Any:
     """Item ids 1..n with random vectors, each flagged as having one (features.FLAG = 1.0)."""
-    from btrnn.features import FLAG
-    from btrnn.items import ItemTable
+    from btrnn.items import FLAG, ItemTable
 
     rng = np.random.default_rng(seed)
     features = 0.1 * rng.standard_normal((n_items, feature_length), dtype=np.float32)

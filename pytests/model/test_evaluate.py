@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from btrnn.evaluate import EvaluationConfig, run_evaluation
+from btrnn.evaluation.protocol import EVALUATION_TRAINING, EvaluationConfig, run_evaluation
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,8 @@ def evaluation(warehouse, tmp_path_factory):
     for name, value in warehouse.env.items():
         patch.setenv(name, value)
     try:
-        result = run_evaluation(EvaluationConfig(units=64, epochs=10, report=report))
+        training = replace(EVALUATION_TRAINING, units=64, epochs=10)
+        result = run_evaluation(EvaluationConfig(train=training, seeds=2, report=report))
     finally:
         patch.undo()
     return warehouse, result
@@ -35,6 +37,44 @@ def test_held_out_purchases_are_invisible_to_training(evaluation):
     held_out_users = last_label.index.intersection(tested.index)
     assert len(held_out_users) > 0
     assert (last_label[held_out_users] <= tested[held_out_users] - 2).all()
+
+
+def test_validation_targets_are_the_second_to_last_purchases(evaluation):
+    warehouse, result = evaluation
+    ranked = warehouse.read("int_purchases_ranked", schema="btrnn_eval")
+    validation = warehouse.read("int_validation_windows", schema="btrnn_eval")
+    expected = ranked[ranked.evaluation_split == "validation"].set_index("user_id")
+    got = validation.set_index("user_id").sort_index()
+    assert got.index.equals(expected.sort_index().index)
+    assert (got.label_product_id == expected.product_id[got.index]).all()
+    histories = warehouse.read("int_purchase_histories", schema="btrnn_eval").set_index("user_id")
+    for user, row in got.head(200).iterrows():  # the input: the last 11 training purchases
+        history = list(histories.product_ids[user])[-11:]
+        assert list(row.input_product_ids) == [0] * (11 - len(history)) + history
+
+
+def test_training_metadata_holds_the_validation_curve(evaluation):
+    warehouse, result = evaluation
+    from btrnn.artifacts import ModelStore
+    from btrnn.bundle import ModelBundle
+
+    store = ModelStore.from_uri(str(warehouse.root / "evaluation-models"))
+    metrics = ModelBundle.read(store.fetch(None, warehouse.root / "fetched")).metadata["metrics"]
+    assert metrics["validation_windows"] == result.summaries["btrnn"].users
+    assert len(metrics["curve"]) == metrics["epochs_run"] >= metrics["best_epoch"] >= 1
+    best = metrics["curve"][metrics["best_epoch"] - 1]
+    assert best[metrics["monitor"]] == max(p[metrics["monitor"]] for p in metrics["curve"])
+
+
+def test_seeds_give_a_mean_and_a_spread(evaluation):
+    _, result = evaluation
+    runs = result.runs["btrnn"]
+    assert len(runs) == 2 and len(result.train_seconds) == 2
+    mean = np.mean([r.ndcg_at_100 for r in runs])
+    assert result.summaries["btrnn"].ndcg_at_100 == pytest.approx(mean)
+    assert result.spread["btrnn"]["ndcg_at_100"] == pytest.approx(
+        np.std([r.ndcg_at_100 for r in runs])
+    )
 
 
 def test_every_model_ranks_every_user_against_all_candidates(evaluation):

@@ -6,10 +6,12 @@ One evaluation run (held-out data layer, a small BTRNN, every baseline) serves e
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import yaml
 
-from btrnn.evaluate import EvaluationConfig, run_evaluation
+from btrnn.evaluation.protocol import EVALUATION_TRAINING, EvaluationConfig, run_evaluation
 from btrnn.runtime import PROJECT_ROOT
 
 ONLINE_RETAIL = (
@@ -38,8 +40,8 @@ def evaluated(warehouse, tmp_path_factory):
     report = tmp_path_factory.mktemp("report") / "online-retail.html"
     try:
         # Small and short for CI; the README's table uses --units 128 --epochs 8.
-        config = EvaluationConfig(variables=variables, units=64, epochs=2, batch_size=512,
-                                  report=report)  # fmt: skip
+        training = replace(EVALUATION_TRAINING, units=64, epochs=2, batch_size=512)
+        config = EvaluationConfig(variables=variables, train=training, report=report)
         result = run_evaluation(config)
     finally:
         patch.undo()

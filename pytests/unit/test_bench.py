@@ -9,7 +9,7 @@ import pytest
 from btrnn import cli
 from btrnn.bench import BenchConfig
 from btrnn.bench.scoring import synthetic_items
-from btrnn.features import FLAG
+from btrnn.items import FLAG
 from btrnn.model import ModelConfig
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from btrnn.features import FLAG
-from btrnn.items import PADDING_ID, ItemTable
+from btrnn.items import FLAG, PADDING_ID, ItemTable
 
 
 def _features(flags: list[float]) -> np.ndarray:

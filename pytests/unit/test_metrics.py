@@ -1,4 +1,4 @@
-"""Unit tests for btrnn.metrics: ranks, hand-computed summaries, the Wilcoxon test, the gate."""
+"""btrnn.evaluation.metrics: ranks, hand-computed summaries, the Wilcoxon test, the gate."""
 
 import math
 import warnings
@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from btrnn.metrics import (
+from btrnn.evaluation.metrics import (
     RankSummary,
     hit_rate_curve,
     log_ks,
@@ -38,7 +38,7 @@ def test_target_ranks_nan_target_ranks_last_and_nan_candidates_never_beat():
 
 
 def test_target_ranks_matches_a_sort_based_reference_across_internal_chunks(monkeypatch):
-    import btrnn.metrics as metrics
+    import btrnn.evaluation.metrics as metrics
 
     monkeypatch.setattr(metrics, "_MAX_COMPARISONS", 70)  # forces several row blocks
     rng = np.random.default_rng(3)

@@ -1,11 +1,13 @@
-"""Tests for btrnn.report: the HTML file is complete, escaped and well-formed."""
+"""Tests for btrnn.evaluation.report: the HTML file is complete, escaped and well-formed."""
 
+import dataclasses
 from html.parser import HTMLParser
 
 import numpy as np
 import pytest
 
-from btrnn.report import write_report
+from btrnn.evaluation.metrics import summarize
+from btrnn.evaluation.report import write_report
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr", "source"}
 
@@ -104,3 +106,12 @@ def test_report_gate_failure_and_missing_candidate(tmp_path):
     assert "Release gate not evaluated" in alone
     with pytest.raises(ValueError):
         write_report(tmp_path / "c.html", {}, 2000, {})
+
+
+def test_report_shows_the_runs_own_figures(tmp_path):
+    """The report prints the summaries it is given (the JSON's), not figures of its own."""
+    ranks = {"btrnn": _ranks(0, 20), "popularity": _ranks(1, 300)}
+    run = {name: summarize(r, 2000, seed=42) for name, r in ranks.items()}
+    run["btrnn"] = dataclasses.replace(run["btrnn"], ndcg_at_100=0.777, wilcoxon_p_value=0.0123)
+    html = write_report(tmp_path / "r.html", ranks, 2000, {}, run).read_text()
+    assert "0.777" in html and "0.0123" in html

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from btrnn.metrics import (
+from btrnn.evaluation.metrics import (
     HIGHER_IS_BETTER,
     GateVerdict,
     RankSummary,
@@ -263,15 +263,20 @@ def write_report(
     ranks_by_model: Mapping[str, np.ndarray],
     n_candidates: int,
     parameters: Mapping[str, object],
+    summaries: Mapping[str, RankSummary] | None = None,
     title: str = "btrnn evaluation",
     candidate: str = "btrnn",
-    seed: int = 0,
     gate: GateVerdict | None = None,
 ) -> Path:
-    """Write the evaluation of every model's target ranks as one self-contained HTML file."""
+    """Write the evaluation of every model's target ranks as one self-contained HTML file.
+
+    `summaries` are the run's own figures (the evaluation's seed, its mean over seeds), so the
+    report shows exactly what the JSON holds; without them they are computed from the ranks.
+    """
     if not ranks_by_model:
         raise ValueError("no models to report")
-    summaries = {name: summarize(r, n_candidates, seed) for name, r in ranks_by_model.items()}
+    computed = {name: summarize(r, n_candidates) for name, r in ranks_by_model.items()}
+    summaries = {**computed, **(summaries or {})}
     colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(ranks_by_model)}
     draw: list[tuple[str, Callable[..., str]]] = [
         ("Hit rate at K", _hit_rate_svg),

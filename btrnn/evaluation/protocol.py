@@ -1,0 +1,337 @@
+"""The paper's comparison, per SPEC's protocol: leave-last-out, full ranking, release gate.
+
+Steps: build the data layer with `evaluation_holdout` into its own schema (the last two purchases
+of every user with 3+ are invisible to Word2Vec, I', the windows and training), train BTRNN on
+it, then rank every candidate item (all items of the training portion) for each user's test
+target with BTRNN and the baselines, and summarise, gate and report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from btrnn.artifacts import ModelStore
+from btrnn.bundle import ModelBundle
+from btrnn.dbt_runner import RELEASE_GATE_FILE, run_dbt
+from btrnn.evaluation.metrics import GateVerdict, RankSummary, release_gate, summarize
+from btrnn.evaluation.rankers import (
+    BASELINES,
+    BTRNN_MODELS,
+    EvaluationData,
+    Rankers,
+    rank_targets,
+)
+from btrnn.evaluation.report import write_report
+from btrnn.runtime import PROJECT_ROOT, state_dir
+from btrnn.scoring import Scorer
+from btrnn.train import TrainConfig, train_command
+from btrnn.warehouse import read_table
+
+EVALUATION_MODELS = (
+    "+item_features +int_training_windows +int_validation_windows +int_label_vocabulary"
+    " +int_item_popularity +int_bought_next_pairs +int_purchases_ranked"
+)
+
+# The evaluation's training: the measured default (docs/ablation.md), sized for 2 CPU cores.
+EVALUATION_TRAINING = TrainConfig(units=128, epochs=8, schema="btrnn_eval")
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """The run's parameters: data (dbt vars), training, seeds, and where the report goes."""
+
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    train: TrainConfig = EVALUATION_TRAINING
+    every_prefix_windows: bool = True  # measured: see docs/ablation.md (paper windows: False)
+    seeds: int = 1  # BTRNN trained with seeds train.seed, train.seed + 1, ...: mean and spread
+    reuse_data_layer: bool = False  # skip dbt when the schema was built with the same vars
+    report: Path = PROJECT_ROOT / "reports" / "evaluation.html"
+    gate_metric: str = "ndcg_at_100"
+
+    @property
+    def schema(self) -> str:
+        return self.train.schema
+
+
+@dataclass
+class EvaluationResult:
+    summaries: dict[str, RankSummary]  # mean over seeds for BTRNN's models
+    gate: GateVerdict
+    ranks: dict[str, np.ndarray]  # the first seed's for BTRNN's models
+    report: Path
+    model_version: str
+    runs: dict[str, list[RankSummary]] = field(default_factory=dict)  # one per seed
+    spread: dict[str, dict[str, float]] = field(default_factory=dict)  # std over seeds
+    train_seconds: list[float] = field(default_factory=list)
+
+
+def _padded_tail(items: list[int], length: int) -> list[int]:
+    tail = items[-length:]
+    return [0] * (length - len(tail)) + tail
+
+
+def read_evaluation_data(schema: str, input_length: int = 11) -> EvaluationData:
+    ranked = read_table("int_purchases_ranked", schema)
+    histories = read_table("int_purchase_histories", schema)
+    candidates = np.unique(np.concatenate(histories.product_ids.to_numpy()))
+    tested = ranked[ranked.purchase_count >= 3].sort_values(["user_id", "purchase_rank"])
+    inputs, targets, users = [], [], []
+    for user, purchases in tested.groupby("user_id", sort=True):
+        items = purchases.product_id.tolist()
+        users.append(user)
+        targets.append(items[-1])
+        inputs.append(_padded_tail(items[:-1], input_length))  # includes the validation item
+    trained = np.concatenate(histories.product_ids.to_numpy())
+    counts = pd.Series(trained).value_counts()
+    embeddings = read_table("item_embeddings", schema)
+    return EvaluationData(
+        candidates=candidates,
+        users=np.asarray(users, dtype=np.int64),
+        inputs=np.asarray(inputs, dtype=np.int64),
+        targets=np.asarray(targets, dtype=np.int64),
+        popularity=counts.reindex(candidates, fill_value=0).to_numpy(dtype=np.float64),
+        pairs=read_table("int_bought_next_pairs", schema),
+        vectors={
+            int(p): np.asarray(v)
+            for p, v in zip(embeddings.product_id, embeddings.vector, strict=False)
+        },
+    )
+
+
+def _train(config: TrainConfig, model_uri: str) -> str:
+    # A separate process: its JVM must let go of the metastore before dbt runs again.
+    command = train_command(config, model_uri)
+    subprocess.run(command, check=True, env={**os.environ, "BTRNN_SCHEMA": config.schema})
+    return ModelStore.from_uri(model_uri).current_version()
+
+
+def mean_summary(runs: Sequence[RankSummary]) -> RankSummary:
+    """Field-wise mean of one model's summaries over seeds (users and candidates are shared)."""
+    values = {name: float(np.mean([getattr(r, name) for r in runs])) for name in _FIELDS}
+    return replace(runs[0], **values)
+
+
+def spread(runs: Sequence[RankSummary]) -> dict[str, float]:
+    """Standard deviation over seeds of every metric (0 for one seed)."""
+    return {name: float(np.std([getattr(r, name) for r in runs])) for name in _FIELDS}
+
+
+_FIELDS = (
+    "hr_at_10",
+    "hr_at_100",
+    "ndcg_at_10",
+    "ndcg_at_100",
+    "mrr",
+    "mean_rank",
+    "median_rank",
+    "mean_rank_percentile",
+    "wilcoxon_statistic",
+    "wilcoxon_p_value",
+)
+_COLUMNS = (
+    ("HR@10", "hr_at_10", "{:.3f}"),
+    ("NDCG@10", "ndcg_at_10", "{:.3f}"),
+    ("HR@100", "hr_at_100", "{:.3f}"),
+    ("NDCG@100", "ndcg_at_100", "{:.3f}"),
+    ("MRR", "mrr", "{:.3f}"),
+    ("mean rank", "mean_rank", "{:.0f}"),
+    ("median rank", "median_rank", "{:.0f}"),
+    ("mean rank %ile", "mean_rank_percentile", "{:.1%}"),
+    ("Wilcoxon p", "wilcoxon_p_value", "{:.1e}"),
+)
+
+
+def format_table(
+    summaries: Mapping[str, RankSummary], spreads: Mapping[str, Mapping[str, float]] | None = None
+) -> str:
+    """The summary as a Markdown table (README, terminal); `spreads` adds `± std` where given."""
+    lines = [
+        "| system | " + " | ".join(c[0] for c in _COLUMNS) + " |",
+        "| --- |" + " --- |" * len(_COLUMNS),
+    ]
+    for name, summary in summaries.items():
+        spread_of = (spreads or {}).get(name)
+        cells = []
+        for _, attr, fmt in _COLUMNS:
+            cell = fmt.format(getattr(summary, attr))
+            if spread_of and attr != "wilcoxon_p_value":
+                cell += " ± " + fmt.format(spread_of[attr])
+            cells.append(cell)
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def data_layer_marker(schema: str) -> Path:
+    """Where a build records the vars it built `schema` with (for `reuse_data_layer`)."""
+    return state_dir() / f"data-layer-{schema}.json"
+
+
+def build_data_layer(config: EvaluationConfig) -> None:
+    """dbt build of the evaluation models with the holdout; skipped when already built alike."""
+    variables = {
+        **config.variables,
+        "evaluation_holdout": True,
+        "every_prefix_windows": config.every_prefix_windows,
+    }
+    recorded = json.dumps({"variables": variables, "models": EVALUATION_MODELS}, sort_keys=True)
+    marker = data_layer_marker(config.schema)
+    if config.reuse_data_layer and marker.exists() and marker.read_text() == recorded:
+        print(f"=== reusing the data layer of schema {config.schema} (built with the same vars)")
+        return
+    print(f"=== data layer with the last two purchases held out (schema {config.schema})")
+    marker.unlink(missing_ok=True)
+    selection = ["--select", EVALUATION_MODELS, "--indirect-selection", "cautious"]
+    run_dbt(["build", *selection], variables=variables, env={"BTRNN_SCHEMA": config.schema})
+    marker.write_text(recorded)
+
+
+def _train_and_rank(
+    config: EvaluationConfig, data: EvaluationData, model_uri: str
+) -> tuple[list[dict[str, np.ndarray]], list[str], list[float], Rankers]:
+    """BTRNN trained once per seed; each run's ranks of the test targets (BTRNN's models only)."""
+    runs, versions, seconds = [], [], []
+    rankers: Rankers | None = None
+    for offset in range(config.seeds):
+        seed = config.train.seed + offset
+        print(f"=== training BTRNN on the training portion (seed {seed})")
+        version = _train(replace(config.train, seed=seed), model_uri)
+        folder = ModelStore.from_uri(model_uri).fetch(version, state_dir() / "evaluation-cache")
+        seconds.append(float(ModelBundle.read(folder).metadata["metrics"]["seconds"]))
+        rankers = Rankers(data, Scorer(folder))
+        print(f"=== ranking every candidate for every user's test target (seed {seed})")
+        runs.append(rank_targets(data, rankers, BTRNN_MODELS))
+        versions.append(version)
+    assert rankers is not None, "seeds must be >= 1"
+    return runs, versions, seconds, rankers
+
+
+def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
+    started = time.perf_counter()
+    build_data_layer(config)
+    model_uri = str(state_dir() / "evaluation-models")
+    data = read_evaluation_data(config.schema)
+    runs, versions, seconds, rankers = _train_and_rank(config, data, model_uri)
+    ranks = {**runs[0], **rank_targets(data, rankers, BASELINES)}
+    n_candidates = len(data.candidates)
+    seed = config.train.seed
+    per_seed = {
+        name: [summarize(run[name], n_candidates, seed) for run in runs] for name in BTRNN_MODELS
+    }
+    summaries = {name: summarize(r, n_candidates, seed) for name, r in ranks.items()}
+    summaries.update({name: mean_summary(r) for name, r in per_seed.items()})
+    spreads = {name: spread(r) for name, r in per_seed.items()} if config.seeds > 1 else {}
+    # The gate compares BTRNN with the baselines (btrnn_seed is a view of BTRNN, not a rival).
+    gated = {name: summaries[name] for name in ("btrnn", *BASELINES)}
+    gate = release_gate(gated, "btrnn", config.gate_metric)
+    parameters = {
+        **asdict(config.train),
+        **{k: v for k, v in asdict(config).items() if k not in ("variables", "report", "train")},
+        # An empty mapping dumps as the truthy "{}": name the bundled sample instead.
+        "data": json.dumps(dict(config.variables), default=str)
+        if config.variables
+        else "bundled sample",
+        "users": len(data.users),
+        "candidates": n_candidates,
+        "model_version": ", ".join(versions),
+        "train_seconds": ", ".join(f"{s:.0f}" for s in seconds),
+        "seconds": round(time.perf_counter() - started),
+    }
+    if spreads:
+        parameters["btrnn over seeds"] = format_table(
+            {n: summaries[n] for n in BTRNN_MODELS}, spreads
+        )
+    report = write_report(config.report, ranks, n_candidates, parameters, summaries, gate=gate)
+    _write_verdict(gate, summaries, per_seed, parameters, config.report.with_suffix(".json"))
+    print(format_table(summaries, spreads))
+    print(f"training seconds per seed: {', '.join(f'{s:.0f}' for s in seconds)}")
+    print(gate.message)
+    print(f"report: {report}")
+    return EvaluationResult(
+        summaries, gate, ranks, report, versions[-1], per_seed, spreads, seconds
+    )
+
+
+def _write_verdict(
+    gate: GateVerdict,
+    summaries: Mapping[str, RankSummary],
+    per_seed: Mapping[str, Sequence[RankSummary]],
+    parameters: dict,
+    path: Path,
+) -> None:
+    """The run's figures beside the report, and the verdict the published tables follow."""
+    default = "btrnn" if gate.passed else gate.best_baseline
+    verdict = {"passed": gate.passed, "message": gate.message, "default_recommender": default}
+    record = {
+        "gate": verdict,
+        "summaries": {name: s.as_dict() for name, s in summaries.items()},
+        "seeds": {name: [s.as_dict() for s in runs] for name, runs in per_seed.items()},
+        "parameters": parameters,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, default=str))
+    (state_dir() / RELEASE_GATE_FILE).write_text(json.dumps(verdict, indent=2))
+
+
+ABLATION_COLUMNS = (
+    ("NDCG@10", "ndcg_at_10", "{:.3f}"),
+    ("NDCG@100", "ndcg_at_100", "{:.3f}"),
+    ("HR@10", "hr_at_10", "{:.3f}"),
+    ("HR@100", "hr_at_100", "{:.3f}"),
+    ("MRR", "mrr", "{:.3f}"),
+    ("mean rank %ile", "mean_rank_percentile", "{:.1%}"),
+)
+
+
+def ablation_rows(base: EvaluationConfig, rows: Mapping[str, Mapping[str, Any]]) -> dict:
+    """One EvaluationConfig per named row: `base` with the row's overrides.
+
+    A row may override any TrainConfig field, `every_prefix_windows` and `seeds`; the data layer
+    is reused whenever a row's schema was last built with the same vars (give paper-window rows
+    their own `schema`, so the two window layouts do not rebuild each other).
+    """
+    configs = {}
+    for name, overrides in rows.items():
+        outer = {k: v for k, v in overrides.items() if k in ("every_prefix_windows", "seeds")}
+        train = replace(base.train, **{k: v for k, v in overrides.items() if k not in outer})
+        slug = "".join(c if c.isalnum() else "-" for c in name.lower())
+        report = base.report.parent / "ablation" / f"{slug}.html"
+        configs[name] = replace(base, train=train, reuse_data_layer=True, report=report, **outer)
+    return configs
+
+
+def ablation_line(name: str, result: EvaluationResult, seeds: int) -> str:
+    """One Markdown row: BTRNN's mean ± std per metric, training seconds, seeds."""
+    summary, spread_of = result.summaries["btrnn"], result.spread.get("btrnn", {})
+    cells = []
+    for _, attr, fmt in ABLATION_COLUMNS:
+        cell = fmt.format(getattr(summary, attr))
+        cells.append(cell + (" ± " + fmt.format(spread_of[attr]) if spread_of else ""))
+    seconds = f"{np.mean(result.train_seconds):.0f}"
+    return f"| {name} | " + " | ".join(cells) + f" | {seconds} | {seeds} |"
+
+
+def run_ablation(base: EvaluationConfig, path: Path) -> Path:
+    """Every row of an ablation file (YAML `rows: {name: {overrides}}`) as one Markdown table."""
+    import yaml
+
+    rows = yaml.safe_load(path.read_text())["rows"]
+    table = base.report.parent / "ablation" / f"{path.stem}.md"
+    table.parent.mkdir(parents=True, exist_ok=True)
+    header = " | ".join(c[0] for c in ABLATION_COLUMNS)
+    lines = [f"| row | {header} | train s | seeds |", "| --- |" + " --- |" * 9]
+    for name, config in ablation_rows(base, rows).items():
+        print(f"=== ablation row: {name}")
+        lines.append(ablation_line(name, run_evaluation(config), config.seeds))
+        table.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return table

@@ -1,0 +1,66 @@
+"""The evaluation's plumbing without Spark: seeds' mean and spread, data-layer reuse, ablations."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from btrnn.evaluation import protocol as evaluate
+from btrnn.evaluation.metrics import summarize
+from btrnn.evaluation.protocol import (
+    EVALUATION_TRAINING,
+    EvaluationConfig,
+    ablation_rows,
+    format_table,
+    mean_summary,
+    spread,
+)
+
+
+def test_mean_and_spread_over_seeds():
+    runs = [summarize(np.array([1, 5, 50]), 100), summarize(np.array([2, 9, 80]), 100)]
+    mean = mean_summary(runs)
+    assert mean.ndcg_at_100 == pytest.approx((runs[0].ndcg_at_100 + runs[1].ndcg_at_100) / 2)
+    assert mean.users == 3 and mean.candidates == 100
+    assert spread(runs)["hr_at_10"] == pytest.approx(np.std([2 / 3, 2 / 3]))
+    assert spread(runs)["mrr"] == pytest.approx(abs(runs[0].mrr - runs[1].mrr) / 2)
+    table = format_table({"btrnn": mean}, {"btrnn": spread(runs)})
+    assert " ± " in table.splitlines()[-1]
+    assert " ± " not in format_table({"btrnn": mean})
+
+
+def test_data_layer_is_rebuilt_unless_the_same_vars_built_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("BTRNN_STATE_DIR", str(tmp_path))
+    builds: list[dict] = []
+    monkeypatch.setattr(evaluate, "run_dbt", lambda args, variables, env: builds.append(variables))
+    config = EvaluationConfig(
+        variables={"product_ids": "hashed"}, every_prefix_windows=False, reuse_data_layer=True
+    )
+    evaluate.build_data_layer(config)
+    evaluate.build_data_layer(config)
+    assert len(builds) == 1 and builds[0]["evaluation_holdout"] is True
+    evaluate.build_data_layer(replace(config, every_prefix_windows=True))
+    evaluate.build_data_layer(replace(config, reuse_data_layer=False))
+    assert len(builds) == 3
+
+
+def test_ablation_rows_override_the_base(tmp_path: Path):
+    base = EvaluationConfig(report=tmp_path / "evaluation.html")
+    rows = ablation_rows(
+        base,
+        {
+            "default": {},
+            "paper input": {"id_feature": True, "item_embedding": 0, "seeds": 3},
+            "paper windows": {"every_prefix_windows": False, "schema": "btrnn_eval_paper"},
+        },
+    )
+    assert rows["default"].train == base.train and rows["default"].reuse_data_layer
+    assert rows["paper input"].train == replace(base.train, id_feature=True, item_embedding=0)
+    assert rows["paper input"].seeds == 3
+    assert rows["paper windows"].schema == "btrnn_eval_paper"
+    assert not rows["paper windows"].every_prefix_windows
+    assert rows["paper windows"].report == tmp_path / "ablation" / "paper-windows.html"
+    assert base.train == EVALUATION_TRAINING
