@@ -12,18 +12,18 @@ from btrnn.runtime import prepare_environment
 from btrnn.warehouse import default_model_uri
 
 
-def _cmd_dbt(args: argparse.Namespace, extra: list[str]) -> int:
+def _cmd_dbt(dbt_args: list[str]) -> int:
     from btrnn.dbt_runner import DbtFailed, run_dbt
 
     try:
-        run_dbt(extra)
+        run_dbt(dbt_args)
     except DbtFailed as exc:
         print(exc, file=sys.stderr)
         return 1
     return 0
 
 
-def _cmd_generate(args: argparse.Namespace, extra: list[str]) -> int:
+def _cmd_generate(args: argparse.Namespace) -> int:
     from btrnn.generate import configure, generate, write_shop
     from btrnn.generate.stream import DEFAULT_CHUNK_USERS
 
@@ -55,7 +55,7 @@ def _cmd_generate(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
-def _cmd_train(args: argparse.Namespace, extra: list[str]) -> int:
+def _cmd_train(args: argparse.Namespace) -> int:
     import logging
 
     from btrnn.spark import get_session
@@ -71,13 +71,13 @@ def _cmd_train(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
-def _cmd_demo(args: argparse.Namespace, extra: list[str]) -> int:
+def _cmd_demo(args: argparse.Namespace) -> int:
     from btrnn.demo import run_demo
 
     return run_demo()
 
 
-def _cmd_evaluate(args: argparse.Namespace, extra: list[str]) -> int:
+def _cmd_evaluate(args: argparse.Namespace) -> int:
     import yaml
 
     from btrnn.evaluation.protocol import EvaluationConfig, run_ablation, run_evaluation
@@ -100,12 +100,9 @@ def _cmd_evaluate(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
-def _cmd_bench(args: argparse.Namespace, extra: list[str]) -> int:
+def _cmd_bench(args: argparse.Namespace) -> int:
     from btrnn.bench import run as run_bench
 
-    if extra:  # main() parses known args only; the benchmark takes no others
-        print(f"btrnn bench: error: unrecognized arguments: {' '.join(extra)}", file=sys.stderr)
-        return 2
     return run_bench(args)
 
 
@@ -116,10 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="btrnn", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    dbt = commands.add_parser(
+    # Listed for --help only: main() hands everything after `dbt` to dbt itself.
+    commands.add_parser(
         "dbt", help="run the dbt CLI on this project (e.g. `btrnn dbt build`)", add_help=False
     )
-    dbt.set_defaults(run=_cmd_dbt)
 
     gen = commands.add_parser(
         "generate",
@@ -251,9 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     prepare_environment()
     parser = build_parser()
     if argv and argv[0] == "dbt":  # everything after `dbt` belongs to dbt
-        return _cmd_dbt(argparse.Namespace(), argv[1:])
-    args, extra = parser.parse_known_args(argv)
-    return args.run(args, extra)
+        return _cmd_dbt(argv[1:])
+    try:  # an unknown or mistyped option is an error, never silently ignored
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse has printed the usage and the error (or --help)
+        return int(stop.code or 0)
+    return int(args.run(args))
 
 
 if __name__ == "__main__":
