@@ -238,7 +238,7 @@ def _cli(*argv: str) -> int:
     from btrnn.cli import build_parser
 
     args = build_parser().parse_args(["generate", *argv])
-    return args.run(args, [])
+    return args.run(args)
 
 
 def test_cli_streams_parquet_beyond_the_sample(tmp_path: Path) -> None:
