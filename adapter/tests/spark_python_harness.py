@@ -78,6 +78,24 @@ def stop_group(process: subprocess.Popen[Any], grace_s: float = 30) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+def run_in_group(command: Sequence[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run a command (the dbt CLI) in its own process group, bounded by DBT_TIMEOUT_S; its exit
+    code and output. The whole group is stopped afterwards, Spark's JVM included."""
+    process = subprocess.Popen(
+        list(command),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=DBT_TIMEOUT_S)
+    finally:
+        stop_group(process, grace_s=10)
+    return process.returncode, output
+
+
 @dataclass
 class DbtResult:
     returncode: int
@@ -118,19 +136,8 @@ class DbtProject:
         command += ["--profiles-dir", str(PROJECT_DIR), "--target", self.target]
         if variables:
             command += ["--vars", json.dumps(variables)]
-        process = subprocess.Popen(
-            command,
-            env=self.env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        try:
-            output, _ = process.communicate(timeout=DBT_TIMEOUT_S)
-        finally:
-            stop_group(process, grace_s=10)
-        return DbtResult(process.returncode, output)
+        returncode, output = run_in_group(command, self.env())
+        return DbtResult(returncode, output)
 
     def table_dir(self, name: str) -> Path:
         return self.warehouse / f"{SCHEMA}.db" / name

@@ -19,11 +19,10 @@ import pytest
 import yaml
 from spark_python_harness import (
     DBT,
-    DBT_TIMEOUT_S,
     read_over_connect,
+    run_in_group,
     session_target,
     spark_env,
-    stop_group,
 )
 
 SCHEMA = "fresh"
@@ -102,19 +101,8 @@ def run_dbt(
     env = spark_env(DBT_TARGET_PATH=str(root / "target"), DBT_LOG_PATH=str(root / "logs"))
     if spark_remote:
         env["SPARK_REMOTE"] = spark_remote
-    process = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=DBT_TIMEOUT_S)
-    finally:
-        stop_group(process, grace_s=10)
-    return subprocess.CompletedProcess(command, process.returncode, output)
+    returncode, output = run_in_group(command, env)
+    return subprocess.CompletedProcess(command, returncode, output)
 
 
 def read(root: Path, table: str) -> list[dict[str, Any]]:
