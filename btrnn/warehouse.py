@@ -21,7 +21,16 @@ def default_model_uri() -> str:
 
 
 def table_path(name: str, schema: str = "btrnn", root: Path | None = None) -> Path:
-    return (root or state_dir()) / "warehouse" / f"{schema}.db" / name
+    """The folder of a table's files; for a published table (a view over per-run builds,
+    `publish: view`), the newest build's.
+
+    The view in the metastore names the build it reads; the newest build differs from it only
+    while a run killed between building and publishing has left its build behind (the next run
+    drops it). Readers that need the exact published rows query the view through Spark.
+    """
+    schema_dir = (root or state_dir()) / "warehouse" / f"{schema}.db"
+    builds = sorted(schema_dir.glob(f"{name}__p[0-9]*_*"))
+    return schema_dir / name if (schema_dir / name).exists() or not builds else builds[-1]
 
 
 def read_table(name: str, schema: str = "btrnn", root: Path | None = None) -> pd.DataFrame:
