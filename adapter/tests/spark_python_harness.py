@@ -149,7 +149,12 @@ class DbtProject:
 
 
 def read_over_connect(url: str, table: str) -> list[dict[str, Any]]:
-    """A table's rows through a Spark Connect client, in a subprocess.
+    """A table's rows through a Spark Connect client (see read_all_over_connect)."""
+    return read_all_over_connect(url, [table])[table]
+
+
+def read_all_over_connect(url: str, tables: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each table's rows, sorted, through one Spark Connect client in a subprocess.
 
     PySpark turns Connect mode on for the whole process once a remote session exists; a
     subprocess keeps the pytest process out of it.
@@ -158,12 +163,12 @@ def read_over_connect(url: str, table: str) -> list[dict[str, Any]]:
         "import json, sys\n"
         "from pyspark.sql import SparkSession\n"
         "spark = SparkSession.builder.remote(sys.argv[1]).getOrCreate()\n"
-        "rows = [row.asDict() for row in spark.table(sys.argv[2]).collect()]\n"
+        "tables = {t: [r.asDict() for r in spark.table(t).collect()] for t in sys.argv[2:]}\n"
         # Decimals, dates and timestamps as their text.
-        "print(json.dumps(rows, default=str))\n"
+        "print(json.dumps(tables, default=str))\n"
     )
     done = subprocess.run(
-        [str(PYTHON), "-c", script, url, table],
+        [str(PYTHON), "-c", script, url, *tables],
         env=spark_env(),
         capture_output=True,
         text=True,
@@ -171,8 +176,10 @@ def read_over_connect(url: str, table: str) -> list[dict[str, Any]]:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    rows = json.loads(done.stdout.strip().splitlines()[-1])
-    return sorted(rows, key=lambda row: tuple(row.values()))
+    read = json.loads(done.stdout.strip().splitlines()[-1])
+    return {
+        table: sorted(rows, key=lambda row: tuple(row.values())) for table, rows in read.items()
+    }
 
 
 def free_port() -> int:

@@ -1,9 +1,11 @@
 """A brand-new dbt project on `type: spark_python`, with no `file_format` anywhere.
 
 It must build on plain Spark out of the box: a seed with quotes, backslashes, percent signs,
-newlines and empty cells; a SQL model; a Python table model; and an incremental Python model,
-run twice so the second run takes the incremental path. Then a seed reload that fails must
-leave the published seed as it was.
+newlines and empty cells; a SQL view and a SQL table; Python table models returning a Spark, a
+pandas (with a `packages` config) and a pandas-on-Spark DataFrame; and an incremental Python
+model, run twice so the second run takes the incremental path. The project runs with four
+threads, so the four Python models and the SQL table build at once on the one SparkSession.
+Then a seed reload that fails must leave the published seed as it was.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pytest
 import yaml
 from spark_python_harness import (
     DBT,
-    read_over_connect,
+    read_all_over_connect,
     run_in_group,
     session_target,
     spark_env,
@@ -54,6 +56,21 @@ FILES = {
             dbt.config(materialized="table")
             return dbt.ref("people_sql").selectExpr("id", "upper(name) as name")
     """,
+    "models/people_totals.sql": """
+        {{ config(materialized="table") }}
+        select count(*) as people, sum(amount) as amount from {{ ref('people_sql') }}
+    """,
+    "models/people_pandas.py": """
+        def model(dbt, session):
+            dbt.config(packages=["pandas>=1", "pyarrow"])
+            people = dbt.ref("people_sql").select("id", "name").toPandas()
+            return people.assign(name=people["name"].str.len())
+    """,
+    "models/people_pandas_on_spark.py": """
+        def model(dbt, session):
+            people = dbt.ref("people_sql").select("id", "name").pandas_api()
+            return people.assign(name=people["name"].str.lower())
+    """,
     "models/people_increments.py": """
         def model(dbt, session):
             dbt.config(materialized="incremental")
@@ -85,6 +102,14 @@ EXPECTED_PEOPLE = [
     },
 ]
 
+# The pandas model returns each name's length, the pandas-on-Spark model each name in lower case.
+EXPECTED_PANDAS = [{"id": 1, "name": 7}, {"id": 2, "name": 7}, {"id": 3, "name": 17}]
+EXPECTED_PANDAS_ON_SPARK = [
+    {"id": 1, "name": "o'brien"},
+    {"id": 2, "name": "50% off"},
+    {"id": 3, "name": "line one\nline two"},
+]
+
 
 def dbt(root: Path, *args: str, spark_remote: str | None = None) -> str:
     """The real dbt CLI on the project in `root`; fails the test with its output if it fails."""
@@ -111,7 +136,7 @@ def read(root: Path, table: str) -> list[dict[str, Any]]:
     for row in rows:
         if row.get("joined") is not None:
             row["joined"] = row["joined"].isoformat()
-    return sorted(rows, key=lambda row: row["id"])
+    return sorted(rows, key=lambda row: row.get("id") or 0)
 
 
 def write_project(root: Path, target: dict[str, Any]) -> Path:
@@ -129,7 +154,7 @@ def write_project(root: Path, target: dict[str, Any]) -> Path:
 @pytest.fixture(scope="module")
 def fresh_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("fresh_project")
-    return write_project(root, session_target(root, SCHEMA))
+    return write_project(root, session_target(root, SCHEMA) | {"threads": 4})
 
 
 def test_fresh_project_builds_with_the_defaults(fresh_project: Path) -> None:
@@ -145,13 +170,23 @@ def test_fresh_project_builds_with_the_defaults(fresh_project: Path) -> None:
         {"id": 2, "name": "50% OFF"},
         {"id": 3, "name": "LINE ONE\nLINE TWO"},
     ]
+    assert read(fresh_project, "people_totals") == [{"people": 3, "amount": Decimal("12.35")}]
+    assert read(fresh_project, "people_pandas") == EXPECTED_PANDAS
+    assert read(fresh_project, "people_pandas_on_spark") == EXPECTED_PANDAS_ON_SPARK
     assert read(fresh_project, "people_increments") == [
         {"id": row["id"], "amount": row["amount"]} for row in EXPECTED_PEOPLE
     ]
     # Every table is Parquet (read above with pyarrow; people_sql is a view, dbt's default) and
     # no build table is left over.
     tables = sorted(p.name for p in (fresh_project / "warehouse" / f"{SCHEMA}.db").iterdir())
-    assert tables == ["people", "people_increments", "people_py"]
+    assert tables == [
+        "people",
+        "people_increments",
+        "people_pandas",
+        "people_pandas_on_spark",
+        "people_py",
+        "people_totals",
+    ]
 
 
 def test_failed_seed_reload_keeps_the_published_seed(fresh_project: Path) -> None:
@@ -176,7 +211,7 @@ def test_fresh_project_builds_over_spark_connect(
 ) -> None:
     schema = "fresh_connect"
     target = {"type": "spark_python", "method": "session", "host": spark_connect_url}
-    target |= {"schema": schema, "threads": 1}
+    target |= {"schema": schema, "threads": 4}
     root = write_project(tmp_path_factory.mktemp("fresh_connect"), target)
 
     dbt(root, "build", spark_remote=spark_connect_url)
@@ -188,7 +223,13 @@ def test_fresh_project_builds_over_spark_connect(
     ]
     for row in as_text:
         row["id"] = int(row["id"])  # type: ignore[arg-type]
-    assert read_over_connect(spark_connect_url, f"{schema}.people") == as_text
-    assert read_over_connect(spark_connect_url, f"{schema}.people_increments") == [
+    tables = ("people", "people_increments", "people_totals", "people_pandas")
+    tables += ("people_pandas_on_spark",)
+    rows = read_all_over_connect(spark_connect_url, [f"{schema}.{table}" for table in tables])
+    assert rows[f"{schema}.people"] == as_text
+    assert rows[f"{schema}.people_increments"] == [
         {"id": row["id"], "amount": row["amount"]} for row in as_text
     ]
+    assert rows[f"{schema}.people_totals"] == [{"people": 3, "amount": "12.35"}]
+    assert rows[f"{schema}.people_pandas"] == EXPECTED_PANDAS
+    assert rows[f"{schema}.people_pandas_on_spark"] == EXPECTED_PANDAS_ON_SPARK

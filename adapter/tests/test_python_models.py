@@ -7,7 +7,10 @@ adapter is tested on a small project of its own, not on btrnn.
 
 from __future__ import annotations
 
+import copy
 import json
+import sys
+from typing import Any
 
 import pytest
 from dbt.adapters.spark.connections import SparkConnectionMethod
@@ -52,15 +55,39 @@ def test_failing_python_model_names_it_and_keeps_the_published_table(built: DbtP
 
     assert not result.ok
     assert "Runtime Error in model customer_totals" in result.output, _explain(result)
-    assert "Python model customer_totals failed" in result.output, _explain(result)
-    assert "ValueError: multiplier must be positive, got -1" in result.output, _explain(result)
+    # One line saying where, then the model's own frames with their source text, then the rest.
+    summary = "Python model customer_totals failed at line 12: ValueError: multiplier must be "
+    summary += "positive, got -1"
+    assert summary in result.output, _explain(result)
+    model_frame = 'File "<python model customer_totals>", line 12, in model'
+    source_line = 'raise ValueError(f"multiplier must be positive, got {multiplier}")'
+    rest = "The rest of the traceback:"
+    positions = [result.output.find(text) for text in (summary, model_frame, source_line, rest)]
+    assert -1 not in positions and positions == sorted(positions), _explain(result)
     assert "ERROR=1" in result.output, _explain(result)
     assert built.read("customer_totals") == before
     assert built.read("customer_report") == EXPECTED_REPORT  # downstream skipped, kept too
 
 
+@pytest.fixture(scope="module")
+def customer_totals_node(local_project: DbtProject) -> dict[str, Any]:
+    """The Python model's node from a real `dbt parse` (which starts no Spark), and the session
+    credentials of the profile: for the checks the helper makes before it runs anything."""
+    parsed = local_project.dbt("parse")
+    assert parsed.ok, _explain(parsed)
+    manifest = json.loads((local_project.root / "target" / "manifest.json").read_text())
+    node: dict[str, Any] = manifest["nodes"]["model.spark_python_it.customer_totals"]
+    return node
+
+
+def session_credentials() -> SparkPythonCredentials:
+    return SparkPythonCredentials.from_dict(
+        {"method": "session", "host": "127.0.0.1", "schema": SCHEMA, "port": 10000}
+    )
+
+
 def test_python_model_on_a_thrift_target_asks_for_method_session(
-    local_project: DbtProject,
+    customer_totals_node: dict[str, Any],
 ) -> None:
     """The session helper refuses a non-session connection with a message saying what to use.
 
@@ -68,22 +95,36 @@ def test_python_model_on_a_thrift_target_asks_for_method_session(
     run needs a Thrift Server before it reaches a Python model; so this takes the model node
     from a real `dbt parse` and real credentials from the profile, switched to thrift.
     """
-    parsed = local_project.dbt("parse")
-    assert parsed.ok, _explain(parsed)
-    manifest = json.loads((local_project.root / "target" / "manifest.json").read_text())
-    node = manifest["nodes"]["model.spark_python_it.customer_totals"]
-    credentials = SparkPythonCredentials.from_dict(
-        {"method": "session", "host": "127.0.0.1", "schema": SCHEMA, "port": 10000}
-    )
+    credentials = session_credentials()
     credentials.method = SparkConnectionMethod.THRIFT
 
     with pytest.raises(DbtRuntimeError) as refused:
-        SessionPythonJobHelper(node, credentials)
+        SessionPythonJobHelper(customer_totals_node, credentials)
 
     message = str(refused.value)
     assert "Python model customer_totals" in message
     assert "needs a profile with `method: session`" in message
     assert "method: thrift" in message
+
+
+def test_python_model_packages_not_importable_fail_before_it_runs(
+    customer_totals_node: dict[str, Any],
+) -> None:
+    """A `packages` entry this Python cannot import, or only in another version, stops the model
+    before its code or any Spark runs (this process never starts Spark), with what to install."""
+    node = copy.deepcopy(customer_totals_node)
+    node["config"]["packages"] = ["pyspark", "numpy>=1", "dbt-spark-python-no-such-pkg", "pandas<1"]
+    helper = SessionPythonJobHelper(node, session_credentials())
+
+    with pytest.raises(DbtRuntimeError) as refused:
+        helper.submit('raise AssertionError("the model ran")')
+
+    message = refused.value.msg
+    assert "Python model customer_totals needs packages" in message
+    assert "  - dbt-spark-python-no-such-pkg (not installed)\n" in message
+    assert "  - pandas<1 (installed: " in message
+    assert message.count("\n  - ") == 2  # pyspark and numpy>=1 are met
+    assert f"{sys.executable} -m pip install dbt-spark-python-no-such-pkg 'pandas<1'" in message
 
 
 def test_spark_connect_build_runs_the_python_model_on_the_server(

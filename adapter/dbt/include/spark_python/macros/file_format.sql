@@ -29,9 +29,13 @@
 
 {#
   The epilogue of a compiled Python model. dbt-spark's `py_write_table` is not dispatched; this
-  adapter's macros come before dbt-spark's in the lookup, so this one replaces it. Same as
-  dbt-spark's (pandas and pandas-on-Spark frames converted, then written over the relation) but
-  with the format above, and without the Databricks-only Koalas branch.
+  adapter's macros come before dbt-spark's in the lookup, so this one replaces it. As in
+  dbt-spark, a pandas frame goes through pandas-on-Spark, which converts its types better than
+  spark.createDataFrame(df), and a pandas-on-Spark frame becomes a Spark one (its index dropped);
+  then the Spark DataFrame (classic, or Spark Connect's) is written over the relation in the
+  format above. Where pandas-on-Spark cannot be imported (it needs pandas and pyarrow of its
+  supported versions), a pandas frame goes through spark.createDataFrame(df). No Databricks-only
+  Koalas branch.
 #}
 {% macro py_write_table(compiled_code, target_relation) %}
 {{ compiled_code }}
@@ -39,7 +43,7 @@
 dbt = dbtObj(spark.table)
 df = model(dbt, spark)
 
-import pyspark
+import pyspark.sql
 
 try:
   import pandas
@@ -53,20 +57,20 @@ except ImportError:
 else:
   pyspark_pandas = pyspark.pandas
 
-# A pandas frame goes through pandas-on-Spark, which converts its types better than
-# spark.createDataFrame(df).
-if pandas is not None and pyspark_pandas is not None and isinstance(df, pandas.DataFrame):
-  df = pyspark_pandas.DataFrame(df)
+if pandas is not None and isinstance(df, pandas.DataFrame):
+  if pyspark_pandas is not None:
+    df = pyspark_pandas.DataFrame(df)
+  else:
+    df = spark.createDataFrame(df)
 
-if isinstance(df, pyspark.sql.DataFrame):
-  pass
-elif pyspark_pandas is not None and isinstance(df, pyspark_pandas.DataFrame):
+if pyspark_pandas is not None and isinstance(df, pyspark_pandas.DataFrame):
   df = df.to_spark()
-elif pandas is not None and isinstance(df, pandas.DataFrame):
-  df = spark.createDataFrame(df)
-else:
-  msg = f"{type(df)} is not a supported type for dbt Python materialization"
-  raise Exception(msg)
+
+if not isinstance(df, pyspark.sql.DataFrame):
+  raise TypeError(
+    f"model() returned a {type(df).__module__}.{type(df).__qualname__}; a dbt Python model "
+    "returns a Spark DataFrame, a pandas DataFrame or a pandas-on-Spark DataFrame"
+  )
 
 df.write.mode("overwrite").format("{{ spark_python_file_format() }}").option("overwriteSchema", "true").saveAsTable("{{ target_relation }}")
 {%- endmacro -%}
