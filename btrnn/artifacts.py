@@ -36,6 +36,17 @@ _CHUNK = 1 << 20
 _STALE_TEMP_AGE_S = 24 * 3600
 _TMP_PREFIX = ".tmp-"
 _STALE_PREFIX = ".stale-"
+# S3 calls are bounded (boto3's defaults wait 60 s per call and retry on their own schedule):
+# a scoring run with an unreachable store fails within seconds, before any table is touched.
+S3_CONNECT_TIMEOUT_S = float(os.environ.get("BTRNN_S3_CONNECT_TIMEOUT_S", "5"))
+S3_READ_TIMEOUT_S = float(os.environ.get("BTRNN_S3_READ_TIMEOUT_S", "30"))
+S3_MAX_ATTEMPTS = int(os.environ.get("BTRNN_S3_MAX_ATTEMPTS", "3"))
+_USERINFO_RE = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redact(text: str) -> str:
+    """`text` with any user:password@ in URLs removed, so errors never print credentials."""
+    return _USERINFO_RE.sub("***@", text)
 
 
 class ArtifactError(Exception):
@@ -262,9 +273,16 @@ class _S3Backend:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3  # imported here: local-path stores and scoring-free CLI runs skip it
+            # Imported here: local-path stores and scoring-free CLI runs skip boto3.
+            import boto3
+            from botocore.config import Config
 
-            self._client = boto3.session.Session().client("s3")
+            config = Config(
+                connect_timeout=S3_CONNECT_TIMEOUT_S,
+                read_timeout=S3_READ_TIMEOUT_S,
+                retries={"mode": "standard", "max_attempts": S3_MAX_ATTEMPTS},
+            )
+            self._client = boto3.session.Session().client("s3", config=config)
         return self._client
 
     def _key(self, key: str) -> str:
@@ -290,14 +308,19 @@ class _S3Backend:
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code", "")
             if code == "NoSuchBucket":
+                endpoint = redact(os.environ.get("AWS_ENDPOINT_URL", "AWS default"))
                 raise ArtifactError(
                     f"bucket {self.bucket} does not exist at the S3 endpoint "
-                    f"(AWS_ENDPOINT_URL={os.environ.get('AWS_ENDPOINT_URL', 'AWS default')}): "
-                    "create it or fix the model URI"
-                ) from err
-            raise ArtifactError(f"S3 request for {self.uri(key)} failed: {err}") from err
+                    f"(AWS_ENDPOINT_URL={endpoint}): create it or fix the model URI"
+                ) from None
+            message = redact(str(err))
+            raise ArtifactError(f"S3 request for {self.uri(key)} failed: {message}") from None
         except (BotoCoreError, Boto3Error) as err:
-            raise ArtifactError(f"S3 request for {self.uri(key)} failed: {err}") from err
+            raise ArtifactError(
+                f"S3 request for {self.uri(key)} failed after {S3_MAX_ATTEMPTS} attempts "
+                f"(timeouts: connect {S3_CONNECT_TIMEOUT_S:g} s, read {S3_READ_TIMEOUT_S:g} s; "
+                f"BTRNN_S3_* to change): {redact(str(err))}"
+            ) from None
 
     @staticmethod
     def _is_missing(err: Exception) -> bool:
