@@ -497,6 +497,18 @@ class ModelStore:
             )
         return manifest
 
+    def read_file(self, version: str, rel: str) -> bytes:
+        """One file of a version, checked against its manifest (no download of the rest)."""
+        manifest = self._manifest(_check_version_name(version))
+        entry = manifest["files"].get(rel)
+        key = f"{VERSIONS}/{version}/{rel}"
+        raw = self._backend.read(key) if entry else None
+        if entry is None or raw is None:
+            raise ArtifactError(f"{self._backend.uri(key)} is missing from the model store")
+        if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
+            raise ArtifactError(f"{self._backend.uri(key)} does not match its manifest checksum")
+        return raw
+
     def current_version(self) -> str:
         """The version CURRENT points at."""
         raw = self._backend.read(CURRENT)

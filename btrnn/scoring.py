@@ -8,6 +8,7 @@ only K (product, probability) pairs per row leave the worker, never |I'|-wide ro
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -23,8 +24,8 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from btrnn.artifacts import ModelStore
-from btrnn.bundle import ModelBundle
+from btrnn.artifacts import ArtifactError, ModelStore
+from btrnn.bundle import LABELS_FILE, ModelBundle
 from btrnn.warehouse import default_model_uri
 
 LOAD_LOG_ENV = "BTRNN_MODEL_LOAD_LOG"
@@ -278,3 +279,35 @@ def score_feed(
 def resolve_version(model_uri: str, version: str | None) -> str:
     """The explicit version every worker will load (CURRENT resolved once, on the driver)."""
     return version or ModelStore.from_uri(model_uri).current_version()
+
+
+def label_mismatch(model_labels: np.ndarray, warehouse_labels: np.ndarray) -> str | None:
+    """What differs between a model's output items and the warehouse's I' (None: the same)."""
+    only_model = np.setdiff1d(model_labels, warehouse_labels)
+    only_warehouse = np.setdiff1d(warehouse_labels, model_labels)
+    if not len(only_model) and not len(only_warehouse):
+        return None
+    return (
+        f"the model has {len(model_labels)} output items, the warehouse's I' "
+        f"(int_label_vocabulary) {len(warehouse_labels)}: {len(only_model)} only in the model "
+        f"(e.g. {only_model[:5].tolist()}), {len(only_warehouse)} only in the warehouse "
+        f"(e.g. {only_warehouse[:5].tolist()})"
+    )
+
+
+def check_model_matches(settings: ScoringSettings, vocabulary: DataFrame) -> None:
+    """Refuse, before any scoring, a model trained on another I' than the warehouse's: its
+    recommendations would name items the tables no longer know, or miss new ones.
+
+    Reads only the version's verified labels file on the driver.
+    """
+    raw = ModelStore.from_uri(settings.model_uri).read_file(settings.model_version, LABELS_FILE)
+    model_labels = np.load(io.BytesIO(raw), allow_pickle=False)
+    warehouse_labels = vocabulary.select("product_id").toPandas().product_id.to_numpy()
+    problem = label_mismatch(model_labels, warehouse_labels)
+    if problem:
+        raise ArtifactError(
+            f"model version {settings.model_version} at {settings.model_uri} does not fit this "
+            f"warehouse: {problem}. Train a model on it (`btrnn train`) or set model_version to "
+            "one trained on this data."
+        )

@@ -5,6 +5,7 @@
 #}
 {% macro validate_shop_data() %}
   {%- if not execute or flags.WHICH not in ('build', 'run') -%}{{ return('') }}{%- endif -%}
+  {{ btrnn_check_code_pattern() }}
   {%- set o = var('orders_columns') -%}
   {%- set v = var('product_views_columns') -%}
   {%- set p = var('products_columns') -%}
@@ -68,4 +69,19 @@
           ~ "published tables are unchanged.") }}
     {%- endif -%}
   {%- endfor -%}
+{% endmacro %}
+
+
+{# An invalid product_code_pattern would fail deep inside staging with Spark's own error (or, with
+   a mangled pattern, match nothing): check it with the JVM's regex engine, which rlike uses. #}
+{% macro btrnn_check_code_pattern() %}
+  {%- set pattern = var('product_code_pattern') -%}
+  {%- if pattern is none -%}{{ return('') }}{%- endif -%}
+  {%- set compiled = run_query(
+      "select try_reflect('java.util.regex.Pattern', 'compile', " ~ sql_string(pattern) ~ ")").rows[0][0] -%}
+  {%- if compiled is none -%}
+    {{ exceptions.raise_compiler_error(
+        "var product_code_pattern " ~ pattern ~ " is not a valid regular expression (Java syntax, "
+        ~ "as Spark's rlike): fix it or set it to null. Nothing was built.") }}
+  {%- endif -%}
 {% endmacro %}

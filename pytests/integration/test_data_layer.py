@@ -109,6 +109,16 @@ def test_literals_from_vars_stay_data(built):
     assert row == {"literal": "it's \\d", "five_digits": True, "mangled": False}
 
 
+def test_an_invalid_code_pattern_stops_the_run_before_anything_is_built(built):
+    with pytest.raises(DbtFailed) as failure:
+        built.dbt(
+            "build", "--select", "stg_shop__orders", variables={"product_code_pattern": "^[0-9"},
+            capture=True,
+        )  # fmt: skip
+    assert "product_code_pattern ^[0-9 is not a valid regular expression" in str(failure.value)
+    assert "Nothing was built" in str(failure.value)
+
+
 def test_data_quality_counts_what_staging_dropped(built):
     orders = pd.read_csv(PROJECT_ROOT / "data" / "sample" / "orders.csv", dtype=str)
     quality = built.read("data_quality").set_index("reason")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from tiny_model import write_bundle
 
 from btrnn.artifacts import ModelStore
+from btrnn.dbt_runner import DbtFailed
 from btrnn.warehouse import read_table
 
 
@@ -67,3 +69,25 @@ def test_artifact_records_what_scoring_needs(demo):
     assert {"manifest.json", "weights.weights.h5", "labels.npy"} <= {
         p.name for p in folder.iterdir()
     }
+
+
+def test_a_model_trained_on_another_catalogue_is_refused_before_scoring(demo_run, tmp_path):
+    """A model whose output items are not the warehouse's I' fails the scoring models, naming
+    what differs, and the published tables stay as they were."""
+    store = tmp_path / "other-store"
+    version = ModelStore.from_uri(str(store)).publish(write_bundle(tmp_path / "tiny"))
+    before = demo_run.read("recs_next_order_btrnn")
+
+    with pytest.raises(DbtFailed) as failed:
+        demo_run.dbt(
+            "run",
+            "--select",
+            "recs_next_order_btrnn",
+            variables={"model_uri": str(store)},
+            capture=True,
+        )
+
+    assert f"model version {version}" in str(failed.value)
+    assert "does not fit this warehouse" in str(failed.value)
+    assert "only in the warehouse" in str(failed.value)
+    assert demo_run.read("recs_next_order_btrnn").equals(before)

@@ -69,3 +69,15 @@ def test_current_is_resolved_once_per_dbt_invocation(bundle_folder, tmp_path):
     assert (again.model_version, later.model_version) == (first, second)
     pinned = ScoringSettings.resolve(str(tmp_path / "store"), "v1", 5, 64, invocation_id="run-b")
     assert pinned.model_version == first
+
+
+def test_label_mismatch_says_what_differs():
+    from btrnn.scoring import label_mismatch
+
+    same = np.array([3, 1, 2])
+    assert label_mismatch(same, np.array([1, 2, 3])) is None
+    problem = label_mismatch(np.array([1, 2, 3]), np.array([2, 3, 4, 5]))
+    assert problem is not None
+    assert "3 output items" in problem and "I' (int_label_vocabulary) 4" in problem
+    assert "1 only in the model (e.g. [1])" in problem
+    assert "2 only in the warehouse (e.g. [4, 5])" in problem

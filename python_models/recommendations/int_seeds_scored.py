@@ -5,7 +5,7 @@ Only seeds with a Word2Vec vector; recs_bought_next_btrnn adds the cold-start fa
 
 from datetime import UTC, datetime
 
-from btrnn.scoring import ScoringSettings, score_seeds
+from btrnn.scoring import ScoringSettings, check_model_matches, score_seeds
 
 
 def model(dbt, session):
@@ -16,4 +16,5 @@ def model(dbt, session):
         top_k=dbt.config.get("top_k"),
         batch_size=dbt.config.get("scoring_batch_size"),
     )
+    check_model_matches(settings, dbt.ref("int_label_vocabulary"))
     return score_seeds(dbt.ref("int_scoring_inputs_seeds"), settings, datetime.now(UTC))

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from btrnn.scoring import ScoringSettings, score_feed
+from btrnn.scoring import ScoringSettings, check_model_matches, score_feed
 
 
 def model(dbt, session):
@@ -13,5 +13,6 @@ def model(dbt, session):
         top_k=dbt.config.get("top_k"),
         batch_size=dbt.config.get("scoring_batch_size"),
     )
+    check_model_matches(settings, dbt.ref("int_label_vocabulary"))
     steps = int(dbt.config.get("feed_steps"))
     return score_feed(dbt.ref("int_scoring_inputs_users"), settings, steps, datetime.now(UTC))

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from btrnn.scoring import ScoringSettings, score_users
+from btrnn.scoring import ScoringSettings, check_model_matches, score_users
 
 
 def model(dbt, session):
@@ -13,4 +13,5 @@ def model(dbt, session):
         top_k=dbt.config.get("top_k"),
         batch_size=dbt.config.get("scoring_batch_size"),
     )
+    check_model_matches(settings, dbt.ref("int_label_vocabulary"))
     return score_users(dbt.ref("int_scoring_inputs_users"), settings, datetime.now(UTC))
