@@ -17,6 +17,7 @@ from btrnn.train import (
     fit,
     model_items,
     train_command,
+    validation_summary,
 )
 
 
@@ -141,3 +142,16 @@ def test_embedding_model_trains_and_ships_its_index_column():
     assert model_config.feature_length == items.feature_length == 103
     rows = np.array([[0] * (SEQUENCE - 1) + [3]])
     assert model.predict(items.matrix[rows], verbose=0).shape == (1, len(items.item_ids))
+
+
+def test_validation_ranks_batch_by_batch_as_over_all_logits_at_once():
+    from btrnn.evaluation.metrics import summarize, target_ranks
+    from btrnn.model import ModelConfig, build_model
+
+    data = toy_data(2_100)  # three batches of 1,024
+    windows = data.windows
+    windows.labels[::7] = -1
+    model = build_model(ModelConfig(n_labels=6, units=4), compile=False)
+    logits = model.predict(data.items.matrix[windows.inputs], verbose=0)
+    expected = summarize(target_ranks(logits, windows.labels.astype(np.int64)), 6)
+    assert validation_summary(model, windows, data.items, 32) == expected
