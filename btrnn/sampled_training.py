@@ -83,12 +83,13 @@ class SampledSoftmaxTrainer:
     def fit_epoch(self, dataset: tf.data.Dataset, verbose: int) -> float:
         """One pass over `dataset`'s (inputs, labels) batches; the mean sampled loss."""
         steps = int(dataset.cardinality())
-        progress = keras.utils.Progbar(steps if steps > 0 else None, verbose=verbose)
+        progress = keras.utils.Progbar(
+            steps if steps > 0 else None, verbose=verbose, stateful_metrics=["loss"]
+        )
         total, batches = 0.0, 0
         for inputs, labels in dataset:
-            loss = float(self.train_step(inputs, labels))
-            total, batches = total + loss, batches + 1
-            progress.update(batches, [("loss", loss)])
+            total, batches = total + float(self.train_step(inputs, labels)), batches + 1
+            progress.update(batches, [("loss", total / batches)])  # the epoch's mean so far
         self.sync()
         return total / max(batches, 1)
 
