@@ -7,8 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.btrnn-installed
 PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
 
-.PHONY: install lock demo test test-fast test-integration test-model lint bench evaluate \
-	evaluate-online-retail clean
+.PHONY: install lock demo test test-fast test-integration test-model lint bench bench-training \
+	evaluate evaluate-online-retail clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml adapter/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/btrnn bench
+
+# Training step time, full vs sampled softmax at |I'| = 10,000 and 400,000 (~3 minutes, 11 GB).
+bench-training: $(STAMP)
+	$(BIN)/python -m btrnn.bench.training
 
 # Leave-last-out evaluation of BTRNN and the baselines on the bundled sample (report in reports/).
 evaluate: $(STAMP)

@@ -18,6 +18,7 @@ import logging
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ import pyarrow as pa
 from btrnn import __version__
 from btrnn.evaluation.metrics import HIGHER_IS_BETTER, RankSummary, summarize, target_ranks
 from btrnn.items import NORMALISED_ID, ItemTable
+from btrnn.loss import LOSSES, SAMPLED_ABOVE, LossSettings, resolve_loss
 
 if TYPE_CHECKING:
     import keras
@@ -40,8 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _option(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+def _option(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "choices": choices})
 
 
 @dataclass(frozen=True)
@@ -66,12 +68,33 @@ class TrainConfig:
     item_embedding: int = _option(
         0, "size of a trainable item embedding concatenated to the item vectors (0: none)"
     )
+    loss: str = _option(
+        "auto",
+        "full: softmax over all of I'; sampled: sampled softmax, cost per example independent "
+        "of |I'|; auto: sampled when |I'| > --sampled-above",
+        choices=LOSSES,
+    )
+    negatives: int = _option(2048, "sampled loss: negatives per batch")
+    sampler_alpha: float = _option(
+        0.75, "sampled loss: negatives drawn with q proportional to (label count + 1) ** alpha"
+    )
+    sampled_above: int = _option(SAMPLED_ABOVE, "--loss auto samples above this |I'|")
     seed: int = _option(42, "random seed of initialisation and shuffling")
     schema: str = _option("btrnn", "warehouse schema dbt built")
 
     def __post_init__(self) -> None:
         if self.monitor not in HIGHER_IS_BETTER:
             raise ValueError(f"monitor must be one of {sorted(HIGHER_IS_BETTER)}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}")
+        if self.negatives < 1:
+            raise ValueError("negatives must be at least 1")
+
+    def loss_settings(self, n_labels: int) -> LossSettings:
+        """The loss a run over `n_labels` output columns trains with (`auto` resolved)."""
+        return resolve_loss(
+            self.loss, n_labels, self.negatives, self.sampler_alpha, self.sampled_above
+        )
 
 
 def add_train_options(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
@@ -85,7 +108,13 @@ def add_train_options(parser: argparse.ArgumentParser, defaults: TrainConfig) ->
                 flag, action=argparse.BooleanOptionalAction, default=value, help=help_text
             )
         else:
-            parser.add_argument(flag, type=type(value), default=value, help=help_text)
+            parser.add_argument(
+                flag,
+                type=type(value),
+                default=value,
+                choices=item.metadata["choices"],
+                help=help_text,
+            )
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -242,12 +271,17 @@ def make_dataset(
 def validation_summary(
     model: keras.Model, windows: Windows, items: ItemTable, batch_size: int
 ) -> RankSummary:
-    """Full ranking of each validation target over I' (a label outside I' ranks last)."""
-    logits = model.predict(
-        make_dataset(windows, items, max(batch_size, 1024), shuffle=False), verbose=0
-    )
-    ranks = target_ranks(logits, windows.labels.astype(np.int64))
-    return summarize(ranks, logits.shape[1])
+    """Full ranking of each validation target over I' (a label outside I' ranks last).
+
+    Ranked batch by batch: all validation windows' logits at once would be windows x |I'|
+    floats (1.6 TB for a million users at |I'| = 400,000).
+    """
+    ranks = [
+        target_ranks(model.predict_on_batch(inputs), labels.numpy().astype(np.int64))
+        for inputs, labels in make_dataset(windows, items, max(batch_size, 1024), shuffle=False)
+    ]
+    n_labels = int(model.outputs[0].shape[-1])
+    return summarize(np.concatenate(ranks), n_labels)
 
 
 def _model_config(data: TrainingData, items: ItemTable, config: TrainConfig) -> ModelConfig:
@@ -281,15 +315,16 @@ def fit(
     keras.utils.set_random_seed(config.seed)
     items = model_items(data.items, config)
     model_config = _model_config(data, items, config)
-    model = build_model(model_config)
+    settings = config.loss_settings(model_config.n_labels)
+    model = build_model(model_config, compile=settings.loss == "full")
     train = make_dataset(data.windows, items, config.batch_size, True, config.seed)
+    train_epoch = _epoch_trainer(model, settings, data, config)
     sign = 1.0 if HIGHER_IS_BETTER[config.monitor] else -1.0
     curve: list[dict[str, float]] = []
     best_epoch, best_value, best_weights = 0, -np.inf, None
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
-        history = model.fit(train, epochs=1, verbose=1 if sys.stdout.isatty() else 2)
-        point = {"epoch": epoch, "loss": float(history.history["loss"][-1])}
+        point = {"epoch": epoch, "loss": train_epoch(train)}
         if len(data.validation):
             summary = validation_summary(model, data.validation, items, config.batch_size)
             point.update({k: float(v) for k, v in summary.as_dict().items() if k in _CURVE})
@@ -312,11 +347,33 @@ def fit(
         "best_value": sign * best_value if len(data.validation) else None,
         "best": next(p for p in curve if p["epoch"] == best_epoch),
         "epochs_run": len(curve),
+        "training_loss": settings.as_metadata(),  # what the curve's "loss" values are
         "train_windows": len(data.windows),
         "validation_windows": len(data.validation),
         "seconds": round(time.perf_counter() - started, 1),
     }
     return model, model_config, items, metrics
+
+
+def _epoch_trainer(
+    model: keras.Model, settings: LossSettings, data: TrainingData, config: TrainConfig
+) -> Callable[[tf.data.Dataset], float]:
+    """One epoch of training with the run's loss; returns the epoch's mean training loss.
+
+    The sampled loss's value estimates the full one only up to the sampling: compare losses of
+    runs with the same loss settings only.
+    """
+    verbose = 1 if sys.stdout.isatty() else 2
+    if settings.loss == "full":
+        return lambda dataset: float(
+            model.fit(dataset, epochs=1, verbose=verbose).history["loss"][-1]
+        )
+    from btrnn.sampled_training import SampledSoftmaxTrainer
+
+    # The training windows' labels: the distribution a batch's true labels come from.
+    counts = np.bincount(data.windows.labels, minlength=len(data.labels))
+    trainer = SampledSoftmaxTrainer(model, settings, counts, config.learning_rate, config.seed)
+    return lambda dataset: trainer.fit_epoch(dataset, verbose)
 
 
 _CURVE = ("ndcg_at_10", "ndcg_at_100", "hr_at_10", "hr_at_100", "mrr", "mean_rank_percentile")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from toy_windows import SEQUENCE, toy_data, toy_items
 
 from btrnn.cli import build_parser
 from btrnn.evaluation.protocol import EVALUATION_TRAINING
-from btrnn.items import NORMALISED_ID, ItemTable
+from btrnn.items import NORMALISED_ID
 from btrnn.train import (
     TrainConfig,
     TrainingData,
@@ -16,9 +17,8 @@ from btrnn.train import (
     fit,
     model_items,
     train_command,
+    validation_summary,
 )
-
-SEQUENCE = 11
 
 
 def _parse(command: list[str]) -> TrainConfig:
@@ -43,6 +43,10 @@ def _parse(command: list[str]) -> TrainConfig:
             id_feature=True,
             dropout=0.25,
             item_embedding=16,
+            loss="sampled",
+            negatives=64,
+            sampler_alpha=0.5,
+            sampled_above=1_000,
             seed=3,
             schema="elsewhere",
         ),
@@ -64,16 +68,31 @@ def test_unknown_monitor_is_refused():
         TrainConfig(monitor="accuracy")
 
 
-def _items(n: int = 6) -> ItemTable:
-    rng = np.random.default_rng(0)
-    features = rng.standard_normal((n, 102)).astype(np.float32)
-    features[:, 0] = 1.0
-    features[:, NORMALISED_ID] = np.arange(1, n + 1) / n
-    return ItemTable.from_rows(np.arange(10, 10 + n), features)
+def test_loss_options_parse_and_a_bad_loss_is_refused(capsys):
+    args = ["train", "--loss", "sampled", "--negatives", "512", "--sampler-alpha", "1.0"]
+    config = config_from_args(build_parser().parse_args([*args, "--sampled-above", "10"]))
+    assert (config.loss, config.negatives, config.sampler_alpha) == ("sampled", 512, 1.0)
+    assert config.sampled_above == 10
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--loss", "hierarchical"])
+    assert "invalid choice: 'hierarchical'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="negatives"):
+        TrainConfig(negatives=0)
+
+
+def test_auto_loss_samples_only_above_the_threshold():
+    config = TrainConfig()
+    assert config.loss == "auto" and config.sampled_above == 50_000
+    assert config.loss_settings(50_000).loss == "full"
+    sampled = config.loss_settings(50_001)
+    assert (sampled.loss, sampled.negatives, sampled.sampler_alpha) == ("sampled", 2048, 0.75)
+    assert TrainConfig(loss="full").loss_settings(400_000).loss == "full"
+    assert TrainConfig(loss="sampled").loss_settings(6).loss == "sampled"
+    assert TrainConfig(sampled_above=5).loss_settings(6).as_metadata()["log_q_correction"]
 
 
 def test_model_items_drop_the_id_feature_and_add_the_embedding_index():
-    items = _items()
+    items = toy_items()
     paper = model_items(items, TrainConfig(id_feature=True, item_embedding=0))
     assert np.array_equal(paper.matrix, items.matrix)
     plain = model_items(items, TrainConfig(item_embedding=0))
@@ -86,23 +105,9 @@ def test_model_items_drop_the_id_feature_and_add_the_embedding_index():
     assert not embedded.matrix[0].any(), "padding stays all zeros (masked)"
 
 
-def _data(n_windows: int = 400) -> TrainingData:
-    """A learnable toy: the label is the column of the last input item."""
-    items = _items()
-    rng = np.random.default_rng(1)
-    last = rng.integers(1, 7, size=n_windows)
-    inputs = np.zeros((n_windows, SEQUENCE), np.int32)
-    inputs[:, -1] = last
-    inputs[:, -2] = rng.integers(1, 7, size=n_windows)
-    windows = Windows(inputs, (last - 1).astype(np.int32), np.arange(n_windows))
-    validation = Windows(inputs[:50], windows.labels[:50].copy(), np.arange(50))
-    validation.labels[0] = -1  # a target outside I' ranks last, it does not break ranking
-    return TrainingData(windows, validation, items, items.item_ids, {})
-
-
 def test_fit_records_the_validation_curve_and_keeps_the_best_epoch():
     config = TrainConfig(units=8, epochs=4, batch_size=32, learning_rate=0.05, patience=4)
-    model, _, _, metrics = fit(_data(), config)
+    model, _, _, metrics = fit(toy_data(), config)
     curve = metrics["curve"]
     assert [p["epoch"] for p in curve] == [1, 2, 3, 4]
     assert {"loss", "ndcg_at_10", "ndcg_at_100", "hr_at_10", "seconds"} <= set(curve[0])
@@ -115,13 +120,13 @@ def test_fit_records_the_validation_curve_and_keeps_the_best_epoch():
 def test_fit_stops_after_patience_epochs_without_progress():
     # A learning rate of 0 never improves on epoch 1.
     config = TrainConfig(units=4, epochs=6, batch_size=64, learning_rate=0.0, patience=2)
-    _, _, _, metrics = fit(_data(), config)
+    _, _, _, metrics = fit(toy_data(), config)
     assert metrics["best_epoch"] == 1
     assert metrics["epochs_run"] == 3
 
 
 def test_without_validation_every_epoch_runs_and_the_last_is_kept():
-    data = _data()
+    data = toy_data()
     empty = Windows(
         data.validation.inputs[:0], data.validation.labels[:0], data.validation.users[:0]
     )
@@ -132,8 +137,21 @@ def test_without_validation_every_epoch_runs_and_the_last_is_kept():
 
 def test_embedding_model_trains_and_ships_its_index_column():
     config = TrainConfig(units=8, epochs=2, batch_size=32, learning_rate=0.05, item_embedding=4)
-    model, model_config, items, _ = fit(_data(), config)
+    model, model_config, items, _ = fit(toy_data(), config)
     assert model_config.item_embedding == 4 and model_config.n_items == len(items.matrix)
     assert model_config.feature_length == items.feature_length == 103
     rows = np.array([[0] * (SEQUENCE - 1) + [3]])
     assert model.predict(items.matrix[rows], verbose=0).shape == (1, len(items.item_ids))
+
+
+def test_validation_ranks_batch_by_batch_as_over_all_logits_at_once():
+    from btrnn.evaluation.metrics import summarize, target_ranks
+    from btrnn.model import ModelConfig, build_model
+
+    data = toy_data(2_100)  # three batches of 1,024
+    windows = data.windows
+    windows.labels[::7] = -1
+    model = build_model(ModelConfig(n_labels=6, units=4), compile=False)
+    logits = model.predict(data.items.matrix[windows.inputs], verbose=0)
+    expected = summarize(target_ranks(logits, windows.labels.astype(np.int64)), 6)
+    assert validation_summary(model, windows, data.items, 32) == expected
