@@ -6,15 +6,24 @@ model exactly the vectors it was trained on, whatever the warehouse holds later.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 PADDING_ID = 0
 # The feature layout (SPEC "Item vectors"): [0] has a Word2Vec vector, [1] product_id / max id,
 # [2..] the vector. btrnn.features writes it; the model's readers find each number here.
 FLAG, NORMALISED_ID, VECTOR_START = 0, 1, 2
+
+
+def list_column(table: pa.Table, name: str) -> np.ndarray:
+    """A column of equal-length arrays as one (rows, width) numpy array."""
+    column = table.column(name).combine_chunks()
+    width = len(column[0]) if len(column) else 0
+    return column.flatten().to_numpy(zero_copy_only=False).reshape(-1, width)
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,18 @@ class ItemTable:
         rows = np.asarray(features, dtype=np.float32)[order]
         matrix = np.vstack([np.zeros((1, rows.shape[1]), np.float32), rows])
         return cls(ids, matrix, rows[:, FLAG] == 1.0)
+
+    def version(self) -> str:
+        """The Word2Vec version: a hash of the feature matrix, so a model and a warehouse can
+        tell whether they hold the same item vectors."""
+        return hashlib.sha256(self.matrix.tobytes()).hexdigest()[:16]
+
+    @classmethod
+    def from_arrow(cls, features: pa.Table) -> ItemTable:
+        """From the `item_features` table's `product_id` and `features` columns."""
+        return cls.from_rows(
+            features.column("product_id").to_numpy(), list_column(features, "features")
+        )
 
     @property
     def feature_length(self) -> int:

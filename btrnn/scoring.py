@@ -295,19 +295,42 @@ def label_mismatch(model_labels: np.ndarray, warehouse_labels: np.ndarray) -> st
     )
 
 
-def check_model_matches(settings: ScoringSettings, vocabulary: DataFrame) -> None:
-    """Refuse, before any scoring, a model trained on another I' than the warehouse's: its
-    recommendations would name items the tables no longer know, or miss new ones.
+def word2vec_mismatch(model_version: str, warehouse_version: str) -> str | None:
+    """What differs between the item vectors a model was trained with and the warehouse's."""
+    if model_version == warehouse_version:
+        return None
+    return (
+        f"the model was trained on Word2Vec version {model_version}, the warehouse's "
+        f"item_features are version {warehouse_version} (new vectors, products or product ids)"
+    )
 
-    Reads only the version's verified labels file on the driver.
+
+def check_model_matches(
+    settings: ScoringSettings, vocabulary: DataFrame, features: DataFrame
+) -> None:
+    """Refuse, before any scoring, a model trained on another I' or other item vectors than the
+    warehouse's: its recommendations would name items the tables no longer know, miss new ones,
+    or read inputs the model never saw.
+
+    Reads only the version's verified labels and metadata files on the driver.
     """
-    raw = ModelStore.from_uri(settings.model_uri).read_file(settings.model_version, LABELS_FILE)
+    from btrnn.bundle import METADATA_FILE
+    from btrnn.items import ItemTable
+
+    store = ModelStore.from_uri(settings.model_uri)
+    raw = store.read_file(settings.model_version, LABELS_FILE)
     model_labels = np.load(io.BytesIO(raw), allow_pickle=False)
+    metadata = json.loads(store.read_file(settings.model_version, METADATA_FILE))
     warehouse_labels = vocabulary.select("product_id").toPandas().product_id.to_numpy()
-    problem = label_mismatch(model_labels, warehouse_labels)
-    if problem:
+    items = ItemTable.from_arrow(features.select("product_id", "features").toArrow())
+    problems = [
+        label_mismatch(model_labels, warehouse_labels),
+        word2vec_mismatch(str(metadata.get("word2vec", {}).get("version")), items.version()),
+    ]
+    found = [problem for problem in problems if problem]
+    if found:
         raise ArtifactError(
             f"model version {settings.model_version} at {settings.model_uri} does not fit this "
-            f"warehouse: {problem}. Train a model on it (`btrnn train`) or set model_version to "
-            "one trained on this data."
+            f"warehouse: {'; '.join(found)}. Train a model on it (`btrnn train`) or set "
+            "model_version to one trained on this data."
         )

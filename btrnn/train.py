@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import logging
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import pyarrow as pa
 
 from btrnn import __version__
 from btrnn.evaluation.metrics import HIGHER_IS_BETTER, RankSummary, summarize, target_ranks
-from btrnn.items import NORMALISED_ID, ItemTable
+from btrnn.items import NORMALISED_ID, ItemTable, list_column
 from btrnn.loss import LOSSES, SAMPLED_ABOVE, LossSettings, resolve_loss
 
 if TYPE_CHECKING:
@@ -158,15 +157,8 @@ class TrainingData:
     word2vec: dict[str, Any]
 
 
-def _list_column(table: pa.Table, name: str) -> np.ndarray:
-    """A column of equal-length arrays as one (rows, width) numpy array."""
-    column = table.column(name).combine_chunks()
-    width = len(column[0]) if len(column) else 0
-    return column.flatten().to_numpy(zero_copy_only=False).reshape(-1, width)
-
-
 def _windows(table: pa.Table, items: ItemTable) -> Windows:
-    input_ids = _list_column(table, "input_product_ids")
+    input_ids = list_column(table, "input_product_ids")
     return Windows(
         inputs=items.rows_of(input_ids.ravel()).reshape(input_ids.shape),
         labels=table.column("label_index").fill_null(-1).to_numpy().astype(np.int32),
@@ -205,9 +197,7 @@ def read_training_data(spark: SparkSession, schema: str) -> TrainingData:
     features = spark.table(f"{schema}.item_features").select("product_id", "features").toArrow()
     if features.num_rows == 0:
         raise ValueError(f"{schema}.item_features is empty: run `btrnn dbt build` first.")
-    items = ItemTable.from_rows(
-        features.column("product_id").to_numpy(), _list_column(features, "features")
-    )
+    items = ItemTable.from_arrow(features)
     vocabulary = spark.table(f"{schema}.int_label_vocabulary").select("product_id", "label_index")
     labels = vocabulary.orderBy("label_index").toArrow().column("product_id").to_numpy()
     validation = _held_out(
@@ -228,7 +218,7 @@ def read_training_data(spark: SparkSession, schema: str) -> TrainingData:
         items=items,
         labels=labels.astype(np.int64),
         word2vec={
-            "version": hashlib.sha256(items.matrix.tobytes()).hexdigest()[:16],
+            "version": items.version(),
             "sentence_source": ",".join(sources),
             "items_with_vector": int(items.has_vector.sum()),
         },

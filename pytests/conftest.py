@@ -29,7 +29,7 @@ class Warehouse:
             "BTRNN_STATE_DIR": str(self.root),
             "DBT_TARGET_PATH": str(self.root / "target"),
             "DBT_LOG_PATH": str(self.root / "logs"),
-            "BTRNN_SPARK_MASTER": "local[2]",
+            "BTRNN_SPARK_MASTER": "local[2,4]",
         }
 
     def dbt(

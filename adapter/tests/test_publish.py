@@ -298,3 +298,29 @@ def test_a_swap_interrupted_between_its_renames_is_restored(
     code, output = build(project, spark_connect_url, select="plain", label="next", rows=6)
     assert code == 0, output
     assert client.labels(f"{SCHEMA}.plain") == {"next": 6}
+
+
+def test_two_builds_at_once_both_finish_and_one_is_published(
+    project: Path, spark_connect_url: str, client: ConnectClient
+) -> None:
+    runs = {}
+    for label, rows in (("c1", 91), ("c2", 92)):
+        variables = json.dumps({"label": label, "rows": rows})
+        command = [str(PYTHON.parent / "dbt"), "build", "--select", "recs", "--vars", variables]
+        command += ["--project-dir", str(project), "--profiles-dir", str(project)]
+        env = spark_env(
+            SPARK_REMOTE=spark_connect_url,
+            DBT_TARGET_PATH=str(project / f"target-{label}"),
+            DBT_LOG_PATH=str(project / f"logs-{label}"),
+        )
+        runs[label] = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+    outputs = {label: run.communicate(timeout=300)[0] for label, run in runs.items()}
+
+    for label, run in runs.items():
+        assert run.returncode == 0, outputs[label]
+    assert client.labels(f"{SCHEMA}.recs") in ({"c1": 91}, {"c2": 92})
+    # Neither run dropped the other's build.
+    labels = [client.labels(f"{SCHEMA}.{name}") for name in client.tables("recs__p*")]
+    assert {"c1": 91} in labels and {"c2": 92} in labels

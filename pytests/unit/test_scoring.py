@@ -81,3 +81,17 @@ def test_label_mismatch_says_what_differs():
     assert "3 output items" in problem and "I' (int_label_vocabulary) 4" in problem
     assert "1 only in the model (e.g. [1])" in problem
     assert "2 only in the warehouse (e.g. [4, 5])" in problem
+
+
+def test_word2vec_mismatch_names_both_versions():
+    from btrnn.items import ItemTable
+    from btrnn.scoring import word2vec_mismatch
+
+    features = np.ones((3, 4), np.float32)
+    items = ItemTable.from_rows(np.array([5, 6, 7]), features)
+    same = ItemTable.from_rows(np.array([7, 5, 6]), features)
+    assert word2vec_mismatch(items.version(), same.version()) is None
+    features[1, 3] = 2.0
+    other = ItemTable.from_rows(np.array([5, 6, 7]), features)
+    problem = word2vec_mismatch(items.version(), other.version())
+    assert problem is not None and items.version() in problem and other.version() in problem

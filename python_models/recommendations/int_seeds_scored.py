@@ -16,5 +16,5 @@ def model(dbt, session):
         top_k=dbt.config.get("top_k"),
         batch_size=dbt.config.get("scoring_batch_size"),
     )
-    check_model_matches(settings, dbt.ref("int_label_vocabulary"))
+    check_model_matches(settings, dbt.ref("int_label_vocabulary"), dbt.ref("item_features"))
     return score_seeds(dbt.ref("int_scoring_inputs_seeds"), settings, datetime.now(UTC))

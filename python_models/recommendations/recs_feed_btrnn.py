@@ -13,6 +13,6 @@ def model(dbt, session):
         top_k=dbt.config.get("top_k"),
         batch_size=dbt.config.get("scoring_batch_size"),
     )
-    check_model_matches(settings, dbt.ref("int_label_vocabulary"))
+    check_model_matches(settings, dbt.ref("int_label_vocabulary"), dbt.ref("item_features"))
     steps = int(dbt.config.get("feed_steps"))
     return score_feed(dbt.ref("int_scoring_inputs_users"), settings, steps, datetime.now(UTC))

@@ -13,5 +13,5 @@ def model(dbt, session):
         top_k=dbt.config.get("top_k"),
         batch_size=dbt.config.get("scoring_batch_size"),
     )
-    check_model_matches(settings, dbt.ref("int_label_vocabulary"))
+    check_model_matches(settings, dbt.ref("int_label_vocabulary"), dbt.ref("item_features"))
     return score_users(dbt.ref("int_scoring_inputs_users"), settings, datetime.now(UTC))
