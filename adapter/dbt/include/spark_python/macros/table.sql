@@ -70,15 +70,15 @@
     {# Spark's `create or replace view` drops the view and creates it again: a reader can miss
        it in between. `alter view ... as` updates it in one metastore call. The property that
        names the build follows; until it does it still names the build before, which is kept. #}
-    {%- if old_relation is not none and old_relation.is_view -%}
-      {%- call statement('publish') -%}
-        alter view {{ target_relation }} as select * from {{ build_relation }}
-      {%- endcall -%}
-    {%- else -%}
-      {%- call statement('publish') -%}
-        create view {{ target_relation }} as select * from {{ build_relation }}
+    {%- if old_relation is none or not old_relation.is_view -%}
+      {# `if not exists`: a run publishing the same name at the same moment may have made it. #}
+      {%- call statement('create_published_view') -%}
+        create view if not exists {{ target_relation }} as select * from {{ build_relation }}
       {%- endcall -%}
     {%- endif -%}
+    {%- call statement('publish') -%}
+      alter view {{ target_relation }} as select * from {{ build_relation }}
+    {%- endcall -%}
     {%- call statement('published_build') -%}
       alter view {{ target_relation }} set tblproperties (
         'dbt.published_build' = '{{ build_relation.identifier }}', 'dbt.invocation_id' = '{{ invocation_id }}')
