@@ -1,5 +1,5 @@
 -- What staging dropped or repaired, by reason, against all source order lines: guests,
--- cancellations, quantity <= 0, pattern misses, invalid ids, future dates (stg_shop__order_lines),
+-- cancellations (and lines whose cancellation status is unknown), quantity <= 0, pattern misses, invalid ids, future dates (stg_shop__order_lines),
 -- repeat lines of one product in one order (merged into one purchase) and purchases beyond
 -- var max_history_length (capped histories).
 

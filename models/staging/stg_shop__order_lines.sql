@@ -15,7 +15,9 @@ mapped as (
         cast({{ c.product_name }} as string) as product_name,
         cast({{ c.ordered_at }} as timestamp) as ordered_at,
         cast({{ c.quantity }} as double) as quantity,
-        coalesce(cast({{ c.is_cancelled }} as boolean), false) as is_cancelled
+        -- Null when the source cannot say: such a line is dropped and counted, never taken as
+        -- "not cancelled".
+        cast({{ c.is_cancelled }} as boolean) as is_cancelled
     from source
 ),
 
@@ -32,6 +34,7 @@ final as (
         case
             when user_id is null then 'guest'
             when is_cancelled then 'cancelled'
+            when is_cancelled is null then 'cancellation_unknown'
             when quantity <= 0 then 'quantity_not_positive'
             when not ({{ product_code_is_kept('product_code') }}) then 'pattern_miss'
             when product_id <= 0 then 'invalid_id'

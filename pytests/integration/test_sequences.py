@@ -25,7 +25,7 @@ def _orders() -> pd.DataFrame:
         product: int,
         day: int,
         quantity: int = 1,
-        status: str = "completed",
+        status: str | None = "completed",
     ) -> None:
         rows.append(
             {
@@ -51,6 +51,7 @@ def _orders() -> pd.DataFrame:
     buy(None, "G-1", 901, 3)  # guest
     buy(2, "C-1", 902, 4, quantity=-1, status="cancelled")
     buy(2, "Z-1", 903, 5, quantity=0)
+    buy(2, "N-1", 904, 6, status=None)  # cancellation status unknown: dropped, not a purchase
     buy(12, "U12-3", 1203, 3)  # the same line twice: one purchase
     return pd.DataFrame(rows).astype({"user_id": "Int64"})
 
@@ -77,7 +78,7 @@ def built(warehouse, shop):
 def test_staging_drops_non_purchases_and_keeps_order(built):
     histories = _histories(built)
     assert set(histories) == {1, 2, 11, 12, 13, 21, 22, 23}
-    assert histories[2] == [201, 202]  # no cancellation, no quantity 0
+    assert histories[2] == [201, 202]  # no cancellation, no quantity 0, no unknown status
     assert histories[12] == [1200 + i for i in range(1, 13)]  # duplicate line counted once
     assert histories[13] == [1300 + i for i in range(1, 14)]
 
