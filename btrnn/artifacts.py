@@ -2,8 +2,11 @@
 
 Layout of a store: `<uri>/versions/<version>/...` (immutable; complete once its `manifest.json`
 exists, which is written last) and `<uri>/CURRENT` naming the version scoring uses by default.
+A publisher first claims `versions/<version>/.publishing` with an exclusive write, so two trainers
+publishing one version name never interleave files; CURRENT moves by compare-and-swap.
 Fetching downloads into a unique temporary directory, verifies checksums against the manifest and
-renames the directory into place, so concurrent executors never see a partial copy.
+renames the directory into place, so concurrent executors never see a partial copy. The copy is
+named for the manifest's checksum, so a same-named version from another store never matches it.
 """
 
 from __future__ import annotations
@@ -15,11 +18,15 @@ import logging
 import os
 import re
 import shutil
+import socket
+import stat
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, TypedDict
 from urllib.parse import urlparse
@@ -29,6 +36,8 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 VERSIONS = "versions"
+# The publisher's claim on a version name; kept after publishing as a record of who published.
+PUBLISHING = ".publishing"
 MANIFEST_FORMAT = 1
 _VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _CHUNK = 1 << 20
@@ -63,6 +72,15 @@ class Manifest(TypedDict):
     version: str
     created_at: str
     files: dict[str, FileEntry]
+
+
+class Unchecked(Enum):
+    """`set_current(expected=UNCHECKED)`: move CURRENT whatever it points at now."""
+
+    UNCHECKED = "unchecked"
+
+
+UNCHECKED = Unchecked.UNCHECKED
 
 
 # --------------------------------------------------------------------------- local checks
@@ -129,7 +147,8 @@ def _read_local_manifest(local_dir: Path) -> Manifest:
 def verify(local_dir: Path, *, checksums: bool = True) -> Manifest:
     """Check every file of a local artifact against its manifest; return the manifest.
 
-    With `checksums=False` only presence and sizes are checked (cheap, for cached copies).
+    With `checksums=False` only presence and sizes are checked (cheap, but blind to same-size
+    edits: fetch checks cached copies in full).
     """
     local_dir = Path(local_dir)
     manifest = _read_local_manifest(local_dir)
@@ -184,7 +203,10 @@ class _Backend(Protocol):
 
     def uri(self, key: str = "") -> str: ...
     def read(self, key: str) -> bytes | None: ...
-    def write(self, key: str, data: bytes, *, exclusive: bool = False) -> None: ...
+    def read_tagged(self, key: str) -> tuple[bytes, str] | None: ...
+    def write(
+        self, key: str, data: bytes, *, exclusive: bool = False, if_match: str | None = None
+    ) -> None: ...
     def upload(self, src: Path, key: str) -> None: ...
     def download(self, key: str, dst: Path) -> None: ...
     def keys(self, prefix: str) -> Iterator[str]: ...
@@ -192,6 +214,10 @@ class _Backend(Protocol):
 
 class _Exists(Exception):
     """An exclusive write found the key already there."""
+
+
+class _Changed(Exception):
+    """A conditional write found the key changed (or gone) since it was read."""
 
 
 class _LocalBackend:
@@ -209,28 +235,63 @@ class _LocalBackend:
         except (FileNotFoundError, NotADirectoryError):
             return None
 
+    def read_tagged(self, key: str) -> tuple[bytes, str] | None:
+        """Content and its sha256, the tag a later `write(if_match=...)` compares."""
+        data = self.read(key)
+        return None if data is None else (data, hashlib.sha256(data).hexdigest())
+
     def _temp_beside(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path.with_name(f"{_TMP_PREFIX}{path.name}-{uuid.uuid4().hex}")
 
-    def write(self, key: str, data: bytes, *, exclusive: bool = False) -> None:
+    @contextmanager
+    def _locked(self, path: Path) -> Iterator[None]:
+        """An advisory lock beside path, released by the kernel even if the holder is killed."""
+        import fcntl  # POSIX only, like the stores this project runs on
+
+        lock = path.with_name(f".{path.name}.lock")
+        fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def write(
+        self, key: str, data: bytes, *, exclusive: bool = False, if_match: str | None = None
+    ) -> None:
         path = self.root / key
         tmp = self._temp_beside(path)
         try:
             tmp.write_bytes(data)
             if exclusive:
-                try:
-                    os.link(tmp, path)  # fails if present, unlike rename
-                except FileExistsError:
-                    raise _Exists(key) from None
-                except OSError:  # a filesystem without hard links: check, then rename
-                    if path.exists():
-                        raise _Exists(key) from None
+                self._link_exclusive(tmp, path, key)
+            elif if_match is not None:
+                # Every conditional writer takes the lock, so check and rename are one step.
+                with self._locked(path):
+                    found = self.read_tagged(key)
+                    if found is None or found[1] != if_match:
+                        raise _Changed(key)
                     os.replace(tmp, path)
             else:
                 os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
+
+    @staticmethod
+    def _link_exclusive(tmp: Path, path: Path, key: str) -> None:
+        try:
+            os.link(tmp, path)  # fails if present, unlike rename
+        except FileExistsError:
+            raise _Exists(key) from None
+        except OSError:
+            # A filesystem without hard links: O_EXCL still claims the name atomically; readers
+            # may see it empty until the rename fills it.
+            try:
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            except FileExistsError:
+                raise _Exists(key) from None
+            os.replace(tmp, path)
 
     def upload(self, src: Path, key: str) -> None:
         path = self.root / key
@@ -339,23 +400,51 @@ class _S3Backend:
                 raise
             return bytes(body.read())
 
-    def write(self, key: str, data: bytes, *, exclusive: bool = False) -> None:
+    def read_tagged(self, key: str) -> tuple[bytes, str] | None:
+        """Content and its ETag, the tag a later `write(if_match=...)` sends as If-Match."""
+        from botocore.exceptions import ClientError
+
+        with self._errors(key):
+            try:
+                response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            except ClientError as err:
+                if self._is_missing(err):
+                    return None
+                raise
+            return bytes(response["Body"].read()), str(response["ETag"])
+
+    def write(
+        self, key: str, data: bytes, *, exclusive: bool = False, if_match: str | None = None
+    ) -> None:
         from botocore.exceptions import ClientError
 
         args = {"Bucket": self.bucket, "Key": self._key(key), "Body": data}
-        with self._errors(key):
-            if not exclusive:
+        if exclusive:
+            condition, conflict = {"IfNoneMatch": "*"}, _Exists(key)
+        elif if_match is not None:
+            condition, conflict = {"IfMatch": if_match}, _Changed(key)
+        else:
+            with self._errors(key):
                 self.client.put_object(**args)
-                return
+            return
+        with self._errors(key):
             try:
-                self.client.put_object(**args, IfNoneMatch="*")
+                self.client.put_object(**args, **condition)
             except ClientError as err:
                 code = err.response.get("Error", {}).get("Code", "")
+                # ConditionalRequestConflict: a concurrent conditional write to the key won.
                 if code in ("PreconditionFailed", "ConditionalRequestConflict"):
-                    raise _Exists(key) from None
+                    raise conflict from None
+                if if_match is not None and self._is_missing(err):
+                    raise conflict from None  # deleted since it was read
                 if code != "NotImplemented":
                     raise
-                # Endpoints without conditional writes: the caller already checked absence.
+                # Endpoints without conditional writes: check again, then write; a writer in
+                # between can still win (the store's docstring says so).
+                log.warning("%s ignores conditional writes; checking first", self.uri(key))
+                found = self.read_tagged(key)
+                if (found is not None) if exclusive else (found is None or found[1] != if_match):
+                    raise conflict from None
                 self.client.put_object(**args)
 
     def upload(self, src: Path, key: str) -> None:
@@ -410,6 +499,9 @@ class ModelStore:
     """Publishes, lists and fetches versioned artifacts under one URI (S3 or local path).
 
     Picklable (no live client travels), so a store can be shipped to Spark executors.
+    Exclusive claims and CURRENT's compare-and-swap rely on S3 conditional writes (If-None-Match,
+    If-Match); on an endpoint that answers NotImplemented they fall back to read-then-write,
+    which narrows the race without closing it.
     """
 
     def __init__(self, uri: str | Path) -> None:
@@ -432,13 +524,24 @@ class ModelStore:
     # ----------------------------------------------------------------- publishing
 
     def publish(
-        self, local_dir: Path, version: str | None = None, make_current: bool = True
+        self,
+        local_dir: Path,
+        version: str | None = None,
+        make_current: bool = True,
+        expected_current: str | None | Unchecked = UNCHECKED,
     ) -> str:
-        """Upload local_dir as a new immutable version, manifest last; then maybe point CURRENT."""
+        """Upload local_dir as a new immutable version, manifest last; then maybe point CURRENT.
+
+        CURRENT moves only if it still names `expected_current` (None: no CURRENT yet); left
+        UNCHECKED, it is read here before uploading, so a publish that finished meanwhile is
+        never silently replaced.
+        """
         local_dir = Path(local_dir)
         files = _scan_artifact(local_dir)
         now = _utc_now()
         version = _check_version_name(version or _default_version(files, now))
+        if make_current and expected_current is UNCHECKED:
+            expected_current = self.read_current()
         prefix = f"{VERSIONS}/{version}/"
         if next(iter(self._backend.keys(prefix)), None) is not None:
             complete = self._backend.read(prefix + MANIFEST) is not None
@@ -447,6 +550,7 @@ class ModelStore:
                 f"version {version} already exists in model store {self.uri}{state}: "
                 "versions are immutable, publish under a new version"
             )
+        claim = self._claim(version, now)
         for rel in files:
             self._backend.upload(local_dir / rel, prefix + rel)
         manifest = Manifest(
@@ -455,6 +559,13 @@ class ModelStore:
             created_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             files=files,
         )
+        # Only matters on endpoints that ignore conditional writes, where two claims can succeed:
+        # the later one overwrote the marker, so the earlier publisher stops here.
+        if self._backend.read(prefix + PUBLISHING) != claim:
+            raise ArtifactError(
+                f"version {version} already exists in model store {self.uri}: another "
+                "publisher took over its claim while uploading; publish under a new version"
+            )
         try:
             self._backend.write(
                 prefix + MANIFEST, json.dumps(manifest, indent=2).encode(), exclusive=True
@@ -466,8 +577,37 @@ class ModelStore:
             ) from None
         log.info("published %s version %s (%d files)", self.uri, version, len(files))
         if make_current:
-            self.set_current(version)
+            try:
+                self.set_current(version, expected=expected_current)
+            except ArtifactError as err:
+                raise ArtifactError(
+                    f"published version {version} to {self.uri}, but CURRENT was left alone: "
+                    f"{err}. Score it with model_version={version}, or point CURRENT at it "
+                    "once you have checked the other version"
+                ) from err
         return version
+
+    def _claim(self, version: str, now: datetime) -> bytes:
+        """Exclusively create the version's publishing marker; return its bytes."""
+        key = f"{VERSIONS}/{version}/{PUBLISHING}"
+        claim = json.dumps(
+            {
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "token": uuid.uuid4().hex,
+                "started_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        ).encode()
+        try:
+            self._backend.write(key, claim, exclusive=True)
+        except _Exists:
+            raw = self._backend.read(key) or b"{}"
+            who = raw.decode(errors="replace").strip()
+            raise ArtifactError(
+                f"version {version} already exists in model store {self.uri}: another publisher "
+                f"claimed it first ({who}); versions are immutable, publish under a new version"
+            ) from None
+        return claim
 
     # ----------------------------------------------------------------- versions
 
@@ -481,6 +621,10 @@ class ModelStore:
         return sorted(found)
 
     def _manifest(self, version: str) -> Manifest:
+        return self._manifest_with_bytes(version)[0]
+
+    def _manifest_with_bytes(self, version: str) -> tuple[Manifest, bytes]:
+        """The version's manifest and its exact bytes (their checksum names the cached copy)."""
         _check_version_name(version)
         key = f"{VERSIONS}/{version}/{MANIFEST}"
         raw = self._backend.read(key)
@@ -495,7 +639,7 @@ class ModelStore:
                 f"{self._backend.uri(key)} describes version {manifest['version']}, not "
                 f"{version}: the store was edited by hand, republish the artifact"
             )
-        return manifest
+        return manifest, raw
 
     def read_file(self, version: str, rel: str) -> bytes:
         """One file of a version, checked against its manifest (no download of the rest)."""
@@ -509,45 +653,74 @@ class ModelStore:
             raise ArtifactError(f"{self._backend.uri(key)} does not match its manifest checksum")
         return raw
 
+    def read_current(self) -> str | None:
+        """The version CURRENT points at, or None if the store has no CURRENT yet."""
+        found = self._backend.read(CURRENT)
+        return None if found is None else _pointer_version(found)
+
     def current_version(self) -> str:
         """The version CURRENT points at."""
-        raw = self._backend.read(CURRENT)
-        if raw is None:
+        version = self.read_current()
+        if version is None:
             raise ArtifactError(
                 f"model store {self.uri} has no {CURRENT} pointer: run `btrnn train` first "
                 "or pass --model-version"
             )
-        text = raw.decode(errors="replace").strip()
-        try:
-            version = str(json.loads(text)["version"])
-        except (ValueError, KeyError, TypeError):
-            version = text  # a hand-written pointer holding just the name
-        return _check_version_name(version)
+        return version
 
-    def set_current(self, version: str) -> None:
-        """Point CURRENT at an existing complete version (one atomic write)."""
+    def set_current(self, version: str, expected: str | None | Unchecked = UNCHECKED) -> None:
+        """Point CURRENT at an existing complete version (one atomic write).
+
+        With `expected` (a version, or None for "no CURRENT yet": what the caller read earlier),
+        the write is a compare-and-swap: it fails if CURRENT names anything else by then. S3 sends
+        the ETag it just read as If-Match; a local store checks and renames under a lock file.
+        """
         self._manifest(version)
         pointer = {"version": version, "updated_at": f"{_utc_now():%Y-%m-%dT%H:%M:%SZ}"}
-        self._backend.write(CURRENT, json.dumps(pointer).encode())
-        log.info("%s CURRENT -> %s", self.uri, version)
+        data = json.dumps(pointer).encode()
+        if expected is UNCHECKED:
+            self._backend.write(CURRENT, data)
+            log.info("%s CURRENT -> %s", self.uri, version)
+            return
+        found = self._backend.read_tagged(CURRENT)
+        now = None if found is None else _pointer_version(found[0])
+        try:
+            if now != expected:
+                raise _Changed(CURRENT)
+            if found is None:
+                self._backend.write(CURRENT, data, exclusive=True)
+            else:
+                self._backend.write(CURRENT, data, if_match=found[1])
+        except (_Changed, _Exists):
+            now = self.read_current()
+            raise ArtifactError(
+                f"{CURRENT} of model store {self.uri} changed: it names {now or 'nothing'}, "
+                f"not {expected or 'nothing'} as read before; it was not moved to {version}"
+            ) from None
+        log.info("%s CURRENT -> %s (was %s)", self.uri, version, expected or "unset")
 
     # ----------------------------------------------------------------- fetching
 
     def fetch(self, version: str | None, cache_root: Path) -> Path:
-        """A verified local copy of version (None: CURRENT) at cache_root/<version>.
+        """A verified local copy of version (None: CURRENT) at cache_root/<version>-<checksum>.
 
+        The folder is named for the sha256 of the store's manifest bytes, and a cached copy is
+        used only if its manifest has exactly those bytes and every file its checksum, so a
+        same-named version from another store, or a tampered copy, is never taken for this one.
         Safe under concurrent fetches from many processes: each downloads into its own temporary
         directory and renames it into place; losers of the race keep the winner's copy.
         """
         version = _check_version_name(version or self.current_version())
-        cache_root = Path(cache_root)
-        cache_root.mkdir(parents=True, exist_ok=True)
-        cache_root = cache_root.resolve()
-        final = cache_root / version
-        if _complete(final, version):
-            return final
+        cache_root = prepare_cache_root(Path(cache_root))
+        manifest, manifest_raw = self._manifest_with_bytes(version)
+        final = cache_root / f"{version}-{hashlib.sha256(manifest_raw).hexdigest()[:16]}"
+        if final.exists():
+            if _cached_copy_ok(final, manifest_raw):
+                return final
+            # Replaced only after the download, by _move_into_place, which checks it once more:
+            # another process may have put a good copy there meanwhile, and be loading it.
+            log.warning("cached copy %s does not match its manifest: fetching it again", final)
         _sweep_stale(cache_root)
-        manifest = self._manifest(version)
         tmp = cache_root / f"{_TMP_PREFIX}{version}-{uuid.uuid4().hex}"
         try:
             tmp.mkdir()
@@ -555,7 +728,7 @@ class ModelStore:
                 dst = tmp / rel
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 self._backend.download(f"{VERSIONS}/{version}/{rel}", dst)
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
+            (tmp / MANIFEST).write_bytes(manifest_raw)
             try:
                 verify(tmp)
             except ArtifactError as err:
@@ -563,21 +736,70 @@ class ModelStore:
                     f"version {version} in model store {self.uri} failed verification: {err}; "
                     "republish it under a new version"
                 ) from err
-            _move_into_place(tmp, final, version)
+            _move_into_place(tmp, final, version, manifest_raw)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         log.info("fetched %s version %s into %s", self.uri, version, final)
         return final
 
 
-def _complete(final: Path, version: str) -> bool:
-    """Cheap check of a cached copy: manifest for this version, every file at its size."""
-    if not final.is_dir():
-        return False
+def _pointer_version(raw: bytes) -> str:
+    text = raw.decode(errors="replace").strip()
     try:
-        return verify(final, checksums=False)["version"] == version
-    except ArtifactError:
+        version = str(json.loads(text)["version"])
+    except (ValueError, KeyError, TypeError):
+        version = text  # a hand-written pointer holding just the name
+    return _check_version_name(version)
+
+
+def default_cache_root() -> Path:
+    """A per-user cache: $XDG_CACHE_HOME/btrnn/models, else ~/.cache/btrnn/models.
+
+    Not a shared /tmp folder: another user there could plant a copy before ours exists.
+    Without a home directory (some cluster executors), a per-user folder in the temp directory.
+    """
+    if xdg := os.environ.get("XDG_CACHE_HOME"):
+        return Path(xdg) / "btrnn" / "models"
+    try:
+        return Path.home() / ".cache" / "btrnn" / "models"
+    except RuntimeError:
+        return Path(tempfile.gettempdir()) / f"btrnn-models-{os.getuid()}"
+
+
+def prepare_cache_root(cache_root: Path) -> Path:
+    """Create cache_root (mode 0700) and refuse one that others can swap copies in.
+
+    World-writable without the sticky bit means any user may rename our verified folders away
+    and put their own in place between verification and loading; nothing later would notice.
+    """
+    try:
+        cache_root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as err:
+        raise ArtifactError(
+            f"cannot create model cache {cache_root} ({err.strerror}): set BTRNN_MODEL_CACHE to "
+            "a folder this user can write"
+        ) from err
+    cache_root = cache_root.resolve()
+    mode = cache_root.stat().st_mode
+    if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
+        raise ArtifactError(
+            f"model cache {cache_root} is writable by every user (mode {stat.filemode(mode)}): "
+            "any user could replace a model in it; use a private folder (BTRNN_MODEL_CACHE) or "
+            f"chmod 700 {cache_root}"
+        )
+    return cache_root
+
+
+def _cached_copy_ok(final: Path, manifest_raw: bytes) -> bool:
+    """A cached copy is used only if its manifest is the store's, byte for byte, and every
+    file has its checksum (a same-size edit passes a size check)."""
+    try:
+        if (final / MANIFEST).read_bytes() != manifest_raw:
+            return False
+        verify(final)
+    except (OSError, ArtifactError):
         return False
+    return True
 
 
 def _quarantine(path: Path) -> None:
@@ -588,7 +810,7 @@ def _quarantine(path: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def _move_into_place(tmp: Path, final: Path, version: str) -> None:
+def _move_into_place(tmp: Path, final: Path, version: str, manifest_raw: bytes) -> None:
     """Rename tmp to final; if another process got there first with a complete copy, keep it."""
     for _ in range(5):
         try:
@@ -597,7 +819,7 @@ def _move_into_place(tmp: Path, final: Path, version: str) -> None:
         except OSError as err:
             if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                 raise
-        if _complete(final, version):
+        if _cached_copy_ok(final, manifest_raw):
             return  # lost the race to an equally verified copy; the caller removes tmp
         log.warning("replacing incomplete cached copy %s", final)
         _quarantine(final)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from btrnn.artifacts import ArtifactError, ModelStore
+from btrnn.artifacts import ArtifactError, ModelStore, default_cache_root
 from btrnn.bundle import LABELS_FILE, ModelBundle
 from btrnn.warehouse import default_model_uri
 
@@ -140,7 +139,9 @@ class Scorer:
 
 
 def model_cache_root() -> Path:
-    return Path(os.environ.get(CACHE_ENV, Path(tempfile.gettempdir()) / "btrnn-models"))
+    """BTRNN_MODEL_CACHE, else a private per-user folder (see `artifacts.default_cache_root`)."""
+    override = os.environ.get(CACHE_ENV)
+    return Path(override) if override else default_cache_root()
 
 
 def get_scorer(model_uri: str, version: str) -> Scorer:

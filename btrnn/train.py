@@ -387,6 +387,9 @@ def train_and_publish(
     from btrnn.artifacts import ModelStore
     from btrnn.bundle import ModelBundle
 
+    store = ModelStore.from_uri(model_uri)
+    # Read before training: if another run moves CURRENT meanwhile, ours does not replace it.
+    expected_current = store.read_current() if make_current else None
     data = read_training_data(spark, config.schema)
     log.info(
         "training on %d windows (%d validation), %d labels, %d items",
@@ -418,6 +421,9 @@ def train_and_publish(
     }
     with tempfile.TemporaryDirectory(prefix="btrnn-bundle-") as folder:
         ModelBundle(model_config, data.labels, items, metadata).write(Path(folder), model)
-        return ModelStore.from_uri(model_uri).publish(
-            Path(folder), version=version, make_current=make_current
+        return store.publish(
+            Path(folder),
+            version=version,
+            make_current=make_current,
+            expected_current=expected_current,
         )

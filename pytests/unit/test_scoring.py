@@ -11,7 +11,7 @@ from tiny_model import N_ITEMS, N_LABELS, TOP_K, random_inputs, write_bundle
 
 from btrnn.artifacts import ModelStore
 from btrnn.bundle import ModelBundle
-from btrnn.scoring import Scorer, ScoringSettings, _long_format
+from btrnn.scoring import CACHE_ENV, Scorer, ScoringSettings, _long_format, model_cache_root
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +69,14 @@ def test_current_is_resolved_once_per_dbt_invocation(bundle_folder, tmp_path):
     assert (again.model_version, later.model_version) == (first, second)
     pinned = ScoringSettings.resolve(str(tmp_path / "store"), "v1", 5, 64, invocation_id="run-b")
     assert pinned.model_version == first
+
+
+def test_model_cache_is_private_unless_overridden(monkeypatch, tmp_path):
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert model_cache_root() == tmp_path / "xdg" / "btrnn" / "models"  # not a shared /tmp
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "mine"))
+    assert model_cache_root() == tmp_path / "mine"
 
 
 def test_label_mismatch_says_what_differs():
