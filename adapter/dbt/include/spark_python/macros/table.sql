@@ -83,13 +83,15 @@
       alter view {{ target_relation }} set tblproperties (
         'dbt.published_build' = '{{ build_relation.identifier }}', 'dbt.invocation_id' = '{{ invocation_id }}')
     {%- endcall -%}
-    {# Keep the new and the previous build; drop older ones (never a newer, concurrent run's). #}
-    {%- set keep = [build_relation.identifier, previous_relation.identifier if previous_relation is not none else ''] -%}
-    {%- for relation in spark_python__builds_of(identifier, '__p') -%}
-      {%- if relation.identifier not in keep and relation.identifier < (previous_relation.identifier if previous_relation is not none else build_relation.identifier) -%}
-        {{ adapter.drop_relation(relation) }}
-      {%- endif -%}
-    {%- endfor -%}
+    {# Keep the new and the previous build; drop only builds older than the previous one, so
+       never a build of a run that started later (or at the same time) and may still publish. #}
+    {%- if previous_relation is not none -%}
+      {%- for relation in spark_python__builds_of(identifier, '__p') -%}
+        {%- if relation.identifier < previous_relation.identifier -%}
+          {{ adapter.drop_relation(relation) }}
+        {%- endif -%}
+      {%- endfor -%}
+    {%- endif -%}
   {%- else -%}
     {%- if old_relation is not none and old_relation.is_view -%}
       {{ adapter.drop_relation(old_relation) }}
