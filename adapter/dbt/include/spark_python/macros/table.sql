@@ -7,8 +7,9 @@
     `<name>`, then the backup is dropped. A run killed between the renames leaves the backup, and
     the next run restores it instead of losing it. Readers may miss the name for a moment.
   - `publish: view`: `<name>` is a view over the build table `<name>__p<time>_<id>`, switched in
-    one metastore update, so a reader always finds a complete old or new table. The previous build is
-    kept until the next run publishes (queries in flight finish); older builds are dropped.
+    one metastore update, so a reader always finds a complete old or new table. The previous
+    build is kept until the next run publishes (queries in flight finish); older builds are
+    dropped.
 
   Before publishing (always with `publish: view`, or with `check_before_publish: true`) the
   model's own error-severity generic tests run against the build, with `publish_min_rows`
