@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ CACHE_ENV = "BTRNN_MODEL_CACHE"
 
 _scorers: dict[tuple[str, str], Scorer] = {}
 _resolved_versions: dict[tuple[str, str], str] = {}  # (model URI, dbt invocation) -> version
+_checked: set[tuple[str, str, str]] = set()  # (model URI, version, dbt invocation) that fit
 _lock = threading.Lock()
 loads = 0  # model loads by this process: observable by tests and the benchmark
 
@@ -335,3 +337,23 @@ def check_model_matches(
             f"warehouse: {'; '.join(found)}. Train a model on it (`btrnn train`) or set "
             "model_version to one trained on this data."
         )
+
+
+def settings_for_model(
+    config: Callable[[str], Any], vocabulary: DataFrame, features: DataFrame
+) -> ScoringSettings:
+    """A dbt scoring model's settings from its config (`dbt.config.get`), with the model checked
+    against the warehouse once per dbt invocation, not once per scoring model."""
+    invocation_id = config("invocation_id")
+    settings = ScoringSettings.resolve(
+        model_uri=config("model_uri"),
+        model_version=config("model_version"),
+        invocation_id=invocation_id,
+        top_k=config("top_k"),
+        batch_size=config("scoring_batch_size"),
+    )
+    key = (settings.model_uri, settings.model_version, invocation_id or "")
+    if not invocation_id or key not in _checked:
+        check_model_matches(settings, vocabulary, features)
+        _checked.add(key)
+    return settings

@@ -2,16 +2,11 @@
 
 from datetime import UTC, datetime
 
-from btrnn.scoring import ScoringSettings, check_model_matches, score_users
+from btrnn.scoring import score_users, settings_for_model
 
 
 def model(dbt, session):
-    settings = ScoringSettings.resolve(
-        model_uri=dbt.config.get("model_uri"),
-        model_version=dbt.config.get("model_version"),
-        invocation_id=dbt.config.get("invocation_id"),
-        top_k=dbt.config.get("top_k"),
-        batch_size=dbt.config.get("scoring_batch_size"),
+    settings = settings_for_model(
+        dbt.config.get, dbt.ref("int_label_vocabulary"), dbt.ref("item_features")
     )
-    check_model_matches(settings, dbt.ref("int_label_vocabulary"), dbt.ref("item_features"))
     return score_users(dbt.ref("int_scoring_inputs_users"), settings, datetime.now(UTC))
