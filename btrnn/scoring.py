@@ -340,18 +340,15 @@ def check_model_matches(
 
 
 def settings_for_model(
-    config: Callable[[str], Any], vocabulary: DataFrame, features: DataFrame
+    vocabulary: DataFrame, features: DataFrame, invocation_id: str | None, **config: Any
 ) -> ScoringSettings:
-    """A dbt scoring model's settings from its config (`dbt.config.get`), with the model checked
-    against the warehouse once per dbt invocation, not once per scoring model."""
-    invocation_id = config("invocation_id")
-    settings = ScoringSettings.resolve(
-        model_uri=config("model_uri"),
-        model_version=config("model_version"),
-        invocation_id=invocation_id,
-        top_k=config("top_k"),
-        batch_size=config("scoring_batch_size"),
-    )
+    """A dbt scoring model's settings (`ScoringSettings.resolve` arguments from its config), with
+    the model checked against the warehouse once per dbt invocation, not once per scoring model.
+
+    The caller passes each `dbt.config.get("...")` literally: dbt only ships a Python model the
+    config keys its source names.
+    """
+    settings = ScoringSettings.resolve(invocation_id=invocation_id, **config)
     key = (settings.model_uri, settings.model_version, invocation_id or "")
     if not invocation_id or key not in _checked:
         check_model_matches(settings, vocabulary, features)

@@ -10,6 +10,12 @@ from btrnn.scoring import score_seeds, settings_for_model
 
 def model(dbt, session):
     settings = settings_for_model(
-        dbt.config.get, dbt.ref("int_label_vocabulary"), dbt.ref("item_features")
+        dbt.ref("int_label_vocabulary"),
+        dbt.ref("item_features"),
+        invocation_id=dbt.config.get("invocation_id"),
+        model_uri=dbt.config.get("model_uri"),
+        model_version=dbt.config.get("model_version"),
+        top_k=dbt.config.get("top_k"),
+        batch_size=dbt.config.get("scoring_batch_size"),
     )
     return score_seeds(dbt.ref("int_scoring_inputs_seeds"), settings, datetime.now(UTC))
