@@ -30,19 +30,22 @@ lock: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/btrnn demo
 
-# Every tier; pytest prints the 15 slowest tests and the time per tier at the end.
+# Every tier, on two pytest workers (conftest.py: which modules share one); pytest prints the 15
+# slowest tests and the time per tier at the end.
+TEST_WORKERS := -n 2 --dist loadgroup
+
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(TEST_WORKERS)
 
 # The unit tier: pure logic, no JVM, well under 2 minutes.
 test-fast: $(STAMP)
 	$(BIN)/pytest -m unit
 
 test-integration: $(STAMP)
-	$(BIN)/pytest -m integration
+	$(BIN)/pytest $(TEST_WORKERS) -m integration
 
 test-model: $(STAMP)
-	$(BIN)/pytest -m model
+	$(BIN)/pytest $(TEST_WORKERS) -m model
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

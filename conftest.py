@@ -3,6 +3,11 @@
 A test's tier follows its folder: `unit` (pure logic, no JVM), `integration` (real Spark, the dbt
 CLI, the S3-compatible server) and `model` (training and quality). `make test-fast` runs the unit
 tier; every run ends with the time each tier took.
+
+`make test` runs two pytest workers (pytest-xdist, `--dist loadgroup`): much of the suite waits on
+JVM and dbt start-ups, so two processes keep both cores busy. Each test module stays on one worker
+(its module fixtures are built once), and modules that share a session fixture or an in-process
+SparkSession share a worker too (SHARED_GROUPS).
 """
 
 from __future__ import annotations
@@ -16,6 +21,25 @@ import pytest
 TIERS = ("unit", "integration", "model")
 # adapter/tests/ has no tier folders: every adapter test runs the real dbt CLI on Spark.
 _FOLDER_TIER = {"adapter": "integration"}
+# Modules that must share one worker: the demo's warehouse and model (session fixture demo_run,
+# built once), and the tests that start Spark in the pytest process itself (a process holds one
+# SparkContext; dbt's adapter framework runs dbt in-process), in the order a serial run has them.
+SHARED_GROUPS = {
+    "pytests/integration/test_data_layer.py": "demo_run",
+    "pytests/integration/test_demo.py": "demo_run",
+    "pytests/model/test_direction.py": "demo_run",
+    "pytests/integration/test_bench_run.py": "spark_in_process",
+    "pytests/integration/test_train_spark.py": "spark_in_process",
+    "adapter/tests/functional/": "spark_in_process",
+}
+
+
+def _worker_group(relative: Path) -> str:
+    path = relative.as_posix()
+    for prefix, group in SHARED_GROUPS.items():
+        if path.startswith(prefix):
+            return group
+    return path
 
 
 def _tier_of(path: Path) -> str | None:
@@ -27,14 +51,18 @@ def _tier_of(path: Path) -> str | None:
     return None
 
 
+# tryfirst: pytest-xdist reads the xdist_group marks in its own collection hook.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its folder's tier, and run the tiers fastest first."""
+    """Mark each test with its folder's tier and its worker group; run the tiers fastest first."""
     tiers = {}
     for item in items:
-        tier = _tier_of(Path(str(item.path)).relative_to(Path(__file__).parent))
+        relative = Path(str(item.path)).relative_to(Path(__file__).parent)
+        tier = _tier_of(relative)
         if tier is None:
             raise pytest.UsageError(f"{item.nodeid}: put the test in a tier folder: {TIERS}")
         item.add_marker(tier)
+        item.add_marker(pytest.mark.xdist_group(_worker_group(relative)))
         tiers[item.nodeid] = TIERS.index(tier)
     items.sort(key=lambda item: tiers[item.nodeid])  # stable: file order within a tier
 

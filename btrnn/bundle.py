@@ -13,13 +13,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
 import numpy as np
 
 from btrnn.items import ItemTable
-from btrnn.model import ModelConfig, load_model, save_weights
+
+# Keras loads in seconds: imported where a model is built or read, so that importing this module
+# (every `btrnn` command's parser reaches it through the evaluation's config) stays instant.
+if TYPE_CHECKING:
+    import keras
+
+    from btrnn.model import ModelConfig
 
 CONFIG_FILE = "model_config.json"
 WEIGHTS_FILE = "weights.weights.h5"
@@ -35,6 +40,8 @@ class ModelBundle:
     metadata: dict[str, Any]
 
     def write(self, folder: Path, model: keras.Model) -> None:
+        from btrnn.model import save_weights
+
         folder.mkdir(parents=True, exist_ok=True)
         (folder / CONFIG_FILE).write_text(self.config.to_json())
         save_weights(model, folder / WEIGHTS_FILE)
@@ -44,6 +51,8 @@ class ModelBundle:
 
     @classmethod
     def read(cls, folder: Path) -> ModelBundle:
+        from btrnn.model import ModelConfig
+
         return cls(
             config=ModelConfig.from_json((folder / CONFIG_FILE).read_text()),
             labels=np.load(folder / LABELS_FILE, allow_pickle=False),
@@ -52,4 +61,6 @@ class ModelBundle:
         )
 
     def load_model(self, folder: Path) -> keras.Model:
+        from btrnn.model import load_model
+
         return load_model(self.config, folder / WEIGHTS_FILE)

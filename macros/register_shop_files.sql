@@ -8,7 +8,7 @@
 #}
 {% macro register_shop_files() %}
   {%- set files = var('shop_files') -%}
-  {%- if not execute or files is none -%}{{ return('') }}{%- endif -%}
+  {%- if not execute or files is none or not btrnn_run_reads_shop_data() -%}{{ return('') }}{%- endif -%}
   {%- set schema = var('shop_schema') -%}
   {%- set fmt = files.get('format', 'csv') -%}
   {%- if fmt not in ('csv', 'parquet') -%}
@@ -50,6 +50,28 @@
       {% do run_query('create table ' ~ relation ~ ' (' ~ empty_columns[table] ~ ') using parquet ' ~ marker) %}
     {%- endif -%}
   {%- endfor -%}
+{% endmacro %}
+
+{# Whether this run selected anything that reads the shop's source tables, directly or through
+   views (staging is views): a run of later models only (re-scoring, one mart) neither registers
+   nor re-validates them. #}
+{% macro btrnn_run_reads_shop_data() %}
+  {%- set to_visit = selected_resources | list -%}
+  {%- set seen = [] -%}
+  {#- Jinja has no while loop: a walk over at most every node, one node per step. -#}
+  {%- for _ in range(graph.nodes | length + 1) -%}
+    {%- if not to_visit -%}{{ return(false) }}{%- endif -%}
+    {%- set node = graph.nodes.get(to_visit.pop()) -%}
+    {%- for parent in (node.depends_on.nodes if node else []) -%}
+      {%- if parent.startswith('source.') -%}{{ return(true) }}{%- endif -%}
+      {%- set upstream = graph.nodes.get(parent) -%}
+      {%- if upstream and upstream.config.materialized in ('view', 'ephemeral') and parent not in seen -%}
+        {%- do seen.append(parent) -%}
+        {%- do to_visit.append(parent) -%}
+      {%- endif -%}
+    {%- endfor -%}
+  {%- endfor -%}
+  {{ return(false) }}
 {% endmacro %}
 
 {# Relative paths are read from the project folder (BTRNN_PROJECT_DIR, set by the btrnn CLI). #}

@@ -4,7 +4,9 @@
   Failing here leaves every published table as it was.
 #}
 {% macro validate_shop_data() %}
-  {%- if not execute or flags.WHICH not in ('build', 'run') -%}{{ return('') }}{%- endif -%}
+  {%- if not execute or flags.WHICH not in ('build', 'run') or not btrnn_run_reads_shop_data() -%}
+    {{ return('') }}
+  {%- endif -%}
   {{ btrnn_check_code_pattern() }}
   {%- set o = var('orders_columns') -%}
   {%- set v = var('product_views_columns') -%}

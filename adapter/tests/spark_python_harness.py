@@ -249,3 +249,27 @@ def session_target(root: Path, schema: str) -> dict[str, Any]:
         "threads": 1,
         "server_side_parameters": parameters,
     }
+
+
+def connect_target(url: str, schema: str) -> dict[str, Any]:
+    """A profile target on a Spark Connect server: PySpark's builder returns a Connect session
+    when SPARK_REMOTE is set in the dbt process, so `host` only documents the URL."""
+    return {
+        "type": "spark_python",
+        "method": "session",
+        "host": url,
+        "schema": schema,
+        "threads": 1,
+    }
+
+
+def suites_remote() -> str | None:
+    """The Spark Connect URL that dbt's adapter suites (functional/) run against, if any: set by
+    test_suites_over_connect.py for a pytest process of its own."""
+    return os.environ.get("SPARK_PYTHON_SUITES_REMOTE") or None
+
+
+def delta_jars() -> list[str]:
+    """Delta Lake's jars (delta-spark, delta-storage), where the machine has them: the
+    ':'-separated paths in SPARK_PYTHON_DELTA_JARS."""
+    return [jar for jar in os.environ.get("SPARK_PYTHON_DELTA_JARS", "").split(":") if jar]

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from spark_python_harness import (
     DBT,
+    connect_target,
     read_all_over_connect,
     run_in_group,
     session_target,
@@ -210,8 +211,7 @@ def test_fresh_project_builds_over_spark_connect(
     spark_connect_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     schema = "fresh_connect"
-    target = {"type": "spark_python", "method": "session", "host": spark_connect_url}
-    target |= {"schema": schema, "threads": 4}
+    target = connect_target(spark_connect_url, schema) | {"threads": 4}
     root = write_project(tmp_path_factory.mktemp("fresh_connect"), target)
 
     dbt(root, "build", spark_remote=spark_connect_url)

@@ -101,7 +101,7 @@ def test_a_model_trained_on_another_catalogue_is_refused_before_scoring(demo_run
 def test_a_python_worker_killed_mid_scoring_is_retried_without_lost_or_doubled_rows(
     demo_run, tmp_path
 ):
-    """The first Python worker to load the model is killed while it scores (batches of 2 rows
+    """The first Python worker to load the model is killed while it scores (batches of 8 rows
     keep it busy for seconds); Spark retries its task and the table is exactly the same."""
     load_log = tmp_path / "loads.jsonl"
     load_log.touch()
@@ -124,7 +124,7 @@ def test_a_python_worker_killed_mid_scoring_is_retried_without_lost_or_doubled_r
         "run",
         "--select",
         "recs_next_order_btrnn",
-        variables={"scoring_batch_size": 2},
+        variables={"scoring_batch_size": 8},
         env={"BTRNN_MODEL_LOAD_LOG": str(load_log)},
         capture=True,
     )
@@ -138,7 +138,7 @@ def test_a_python_worker_killed_mid_scoring_is_retried_without_lost_or_doubled_r
     assert not after.duplicated(key).any()
     merged = before.merge(after, on=key, suffixes=("_before", "_after"), validate="one_to_one")
     assert len(merged) == len(before) == len(after)
-    # Batches of 2 instead of 1024 may round differently, so a near-tie may swap two ranks.
+    # Batches of 8 instead of 1024 may round differently, so a near-tie may swap two ranks.
     same = merged.product_id_before == merged.product_id_after
     assert same.mean() > 0.999
     assert np.allclose(merged.score_before[same], merged.score_after[same], rtol=1e-3)

@@ -127,7 +127,7 @@ def test_label_vocabulary_is_items_at_rank_two_or_later(built):
     assert sorted(vocabulary.label_index) == list(range(len(expected)))
 
 
-def test_rerun_is_identical_and_salt_changes_tie_order(built, shop):
+def test_rerun_is_identical(built, shop):
     before = _histories(built)
     built.dbt(
         "run",
@@ -136,26 +136,38 @@ def test_rerun_is_identical_and_salt_changes_tie_order(built, shop):
         variables={"shop_files": shop},
     )
     assert _histories(built) == before
-    built.dbt(
-        "run",
-        "--select",
-        "int_purchases_ranked int_purchase_histories",
-        variables={"shop_files": shop, "tie_break_salt": "another salt"},
-    )
-    salted = _histories(built)
-    assert {u: sorted(h) for u, h in salted.items()} == {u: sorted(h) for u, h in before.items()}
-    assert any(salted[u] != before[u] for u in (21, 22, 23))
 
 
-def test_every_prefix_option_emits_one_window_per_target(built, shop):
+@pytest.fixture(scope="module")
+def salted_every_prefix(built, shop):
+    """One more build with both options that change the sequences (one dbt run for two tests):
+    another tie-break salt, and a window for every prefix."""
+    before = _histories(built)
     built.dbt(
         "build",
         "--select",
         "int_purchases_ranked int_purchase_histories int_training_windows int_label_vocabulary",
         "--indirect-selection",
         "cautious",
-        variables={"shop_files": shop, "every_prefix_windows": True},
+        variables={
+            "shop_files": shop,
+            "tie_break_salt": "another salt",
+            "every_prefix_windows": True,
+        },
     )
+    return before, built
+
+
+def test_salt_changes_only_the_tie_order(salted_every_prefix):
+    before, built = salted_every_prefix
+    salted = _histories(built)
+    assert {u: sorted(h) for u, h in salted.items()} == {u: sorted(h) for u, h in before.items()}
+    assert any(salted[u] != before[u] for u in (21, 22, 23))
+    assert all(salted[u] == before[u] for u in (1, 2, 11, 12, 13))  # no ties: same order
+
+
+def test_every_prefix_option_emits_one_window_per_target(salted_every_prefix):
+    _, built = salted_every_prefix
     windows = built.read("int_training_windows")
     counts = windows.groupby("user_id").size().to_dict()
     assert counts == {2: 1, 11: 10, 12: 11, 13: 12, 21: 4, 22: 3, 23: 4}
