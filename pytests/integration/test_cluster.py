@@ -95,3 +95,39 @@ def test_connect_writes_thrift_reads_and_udfs_run_on_the_workers(
     cursor = hive.connect("127.0.0.1", port=port, username="btrnn").cursor()
     cursor.execute("select count(*), max(id) from cluster_check.items")
     assert cursor.fetchone() == (100, 99)
+
+
+# dbt runs a Python model in one of its threads, not the one that opened the Connect session.
+ML_IN_A_MODEL_THREAD = """
+import threading
+from dbt.adapters.spark_python.python_submissions import connection_session
+from pyspark.ml.feature import Word2Vec
+from pyspark.sql import SparkSession
+
+SparkSession.builder.getOrCreate()  # dbt's connection opens the session in its thread
+found = []
+
+def model():
+    spark = connection_session({})
+    rows = [(["a", "b", "c"],), (["b", "c", "d"],)]
+    sentences = spark.createDataFrame(rows, "words array<string>")
+    word2vec = Word2Vec(vectorSize=3, minCount=1, seed=1, inputCol="words", outputCol="vector")
+    found.append(word2vec.fit(sentences).getVectors().count())
+
+thread = threading.Thread(target=model)
+thread.start()
+thread.join()
+print(found)
+"""
+
+
+def test_a_python_models_thread_runs_pyspark_ml_over_connect(standing_cluster: StandingCluster):
+    client = subprocess.run(
+        [sys.executable, "-c", ML_IN_A_MODEL_THREAD],
+        env=standing_cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert client.returncode == 0, client.stderr[-3000:]
+    assert client.stdout.strip().splitlines()[-1] == "[4]", client.stderr[-3000:]
