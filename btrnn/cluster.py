@@ -29,6 +29,7 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from btrnn.runtime import LOOPBACK, local_spark_conf, state_dir
 
@@ -226,16 +227,6 @@ def _environment(config: ClusterConfig) -> dict[str, str]:
 
 def _command_line(pid: int) -> str | None:
     """The live (non-zombie) process's arguments, space-joined with a trailing space."""
-    proc = Path(f"/proc/{pid}")
-    if proc.is_dir():
-        try:
-            stat = (proc / "stat").read_text()
-            args = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return None
-        if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-            return None
-        return " ".join(a.decode(errors="replace") for a in args if a) + " "
     out = subprocess.run(
         ["ps", "-ww", "-o", "stat=", "-o", "args=", "-p", str(pid)],
         capture_output=True,
@@ -325,7 +316,7 @@ def _wait_for_ports(folder: Path, parts: Sequence[Part], deadline: float) -> Non
             time.sleep(0.5)
 
 
-def master_state(config: ClusterConfig) -> dict[str, object]:
+def master_state(config: ClusterConfig) -> dict[str, Any]:
     """The master's JSON view: workers, applications and the cores they hold."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     url = f"http://{LOOPBACK}:{config.master_ui_port}/json/"
@@ -340,7 +331,7 @@ def _wait_for_executors(config: ClusterConfig, deadline: float) -> None:
             state = master_state(config)
         except OSError:
             state = {}
-        apps = [a for a in state.get("activeapps", []) if a.get("name") == APP_NAME]  # type: ignore[union-attr]
+        apps = [a for a in state.get("activeapps", []) if a.get("name") == APP_NAME]
         if state.get("aliveworkers") == config.workers and any(
             a.get("cores") == config.workers for a in apps
         ):

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,7 +47,7 @@ class StandingCluster:
     def status(self) -> list[PartStatus]:
         return status(self.folder)
 
-    def master(self) -> dict[str, object]:
+    def master(self) -> dict[str, Any]:
         return master_state(self.config)
 
 

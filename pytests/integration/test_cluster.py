@@ -63,7 +63,7 @@ def test_up_again_starts_nothing(standing_cluster: StandingCluster):
 
 def test_application_has_one_executor_on_each_worker(standing_cluster: StandingCluster):
     master = standing_cluster.master()
-    apps = [app for app in master["activeapps"] if app["name"] == APP_NAME]  # type: ignore[index]
+    apps = [app for app in master["activeapps"] if app["name"] == APP_NAME]
     assert len(apps) == 1 and apps[0]["state"] == "RUNNING" and apps[0]["cores"] == 2
     assert master["aliveworkers"] == 2
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
