@@ -8,7 +8,7 @@ STAMP := $(VENV)/.btrnn-installed
 PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
 
 .PHONY: install lock demo test test-fast test-integration test-model lint bench bench-training \
-	evaluate evaluate-online-retail clean
+	evaluate evaluate-online-retail cluster-up cluster-down cluster-status clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml adapter/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,17 @@ evaluate: $(STAMP)
 evaluate-online-retail: $(STAMP)
 	$(BIN)/btrnn evaluate --vars-file examples/online-retail-ii.yml --seeds 3 \
 		--report reports/online-retail-ii.html
+
+# A standing Spark cluster on 127.0.0.1: master, 2 workers, one application serving Spark Connect
+# and Thrift, the S3 model store (README: "A standing cluster"). Ports: `btrnn cluster up --help`.
+cluster-up: $(STAMP)
+	$(BIN)/btrnn cluster up
+
+cluster-down: $(STAMP)
+	$(BIN)/btrnn cluster down
+
+cluster-status: $(STAMP)
+	$(BIN)/btrnn cluster status
 
 clean:
 	rm -rf .btrnn target logs

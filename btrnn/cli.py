@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from btrnn.bench import add_arguments as add_bench_arguments
+from btrnn.cluster import add_parser as add_cluster_parser
 from btrnn.generate import SAMPLE_DIR, GeneratorConfig
 from btrnn.runtime import prepare_environment
 from btrnn.warehouse import default_model_uri
@@ -240,13 +241,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="the main job on the bundled sample data")
     demo.set_defaults(run=_cmd_demo)
+
+    add_cluster_parser(commands)
+    return parser
+
+
+def _cluster_parser() -> argparse.ArgumentParser:
+    """`btrnn` with only its `cluster` command: the others' imports (TensorFlow) take seconds."""
+    parser = argparse.ArgumentParser(prog="btrnn", description=__doc__)
+    add_cluster_parser(parser.add_subparsers(dest="command", required=True))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     prepare_environment()
-    parser = build_parser()
+    parser = _cluster_parser() if argv[:1] == ["cluster"] else build_parser()
     if argv and argv[0] == "dbt":  # everything after `dbt` belongs to dbt
         return _cmd_dbt(argv[1:])
     try:  # an unknown or mistyped option is an error, never silently ignored

@@ -1,4 +1,5 @@
-"""Shared fixtures: isolated dbt runs on the real CLI, table reads, the local S3 server."""
+"""Shared fixtures: isolated dbt runs on the real CLI, table reads, the local S3 server, a
+standing cluster."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from cluster_server import standing_cluster  # noqa: F401  (session fixture: `btrnn cluster up`)
 from s3_server import s3_endpoint  # noqa: F401  (session fixture: a real S3 server on loopback)
 
 from btrnn.dbt_runner import run_dbt

@@ -35,7 +35,25 @@ def connection_session(server_side_parameters: dict[str, str]) -> Any:
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in server_side_parameters.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    _make_active_in_this_thread(session)
+    return session
+
+
+def _make_active_in_this_thread(session: Any) -> None:
+    """Make a Spark Connect session the active one of the model's thread.
+
+    A Connect session is active only in the thread that created it (SPARK-44694); in dbt's other
+    threads `getOrCreate()` returns it without making it active, and pyspark.ml's remote calls
+    (e.g. `Word2VecModel.getVectors()`) then fail on `getActiveSession() is None`. PySpark has no
+    public setter for Connect, so this uses the one its builder uses (sets only what is unset).
+    """
+    if not type(session).__module__.startswith("pyspark.sql.connect"):
+        return  # a classic session is active in every thread (it lives in the JVM)
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    if ConnectSession.getActiveSession() is None:
+        ConnectSession._set_default_and_active_session(session)
 
 
 def unmet_requirements(packages: Iterable[str]) -> list[str]:
