@@ -246,17 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cluster_parser() -> argparse.ArgumentParser:
-    """`btrnn` with only its `cluster` command: the others' imports (TensorFlow) take seconds."""
-    parser = argparse.ArgumentParser(prog="btrnn", description=__doc__)
-    add_cluster_parser(parser.add_subparsers(dest="command", required=True))
-    return parser
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     prepare_environment()
-    parser = _cluster_parser() if argv[:1] == ["cluster"] else build_parser()
+    parser = build_parser()
     if argv and argv[0] == "dbt":  # everything after `dbt` belongs to dbt
         return _cmd_dbt(argv[1:])
     try:  # an unknown or mistyped option is an error, never silently ignored
