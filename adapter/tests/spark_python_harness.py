@@ -148,11 +148,6 @@ class DbtProject:
         return sorted(table, key=lambda row: tuple(row.values()))
 
 
-def read_over_connect(url: str, table: str) -> list[dict[str, Any]]:
-    """A table's rows through a Spark Connect client (see read_all_over_connect)."""
-    return read_all_over_connect(url, [table])[table]
-
-
 def read_all_over_connect(url: str, tables: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """Each table's rows, sorted, through one Spark Connect client in a subprocess.
 

@@ -17,7 +17,7 @@ from dbt.adapters.spark.connections import SparkConnectionMethod
 from dbt.adapters.spark_python import SparkPythonCredentials
 from dbt.adapters.spark_python.python_submissions import SessionPythonJobHelper
 from dbt_common.exceptions import DbtRuntimeError
-from spark_python_harness import SCHEMA, DbtProject, DbtResult, read_over_connect
+from spark_python_harness import SCHEMA, DbtProject, DbtResult
 
 # raw_orders: ada 5 + 7, grace 4, linus 1; the project's `multiplier` var defaults to 3.
 EXPECTED_REPORT = [
@@ -125,22 +125,3 @@ def test_python_model_packages_not_importable_fail_before_it_runs(
     assert "  - pandas<1 (installed: " in message
     assert message.count("\n  - ") == 2  # pyspark and numpy>=1 are met
     assert f"{sys.executable} -m pip install dbt-spark-python-no-such-pkg 'pandas<1'" in message
-
-
-def test_spark_connect_build_runs_the_python_model_on_the_server(
-    spark_connect_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    project = DbtProject(
-        tmp_path_factory.mktemp("connect_client"), target="connect", spark_remote=spark_connect_url
-    )
-
-    result = project.dbt("build")
-
-    assert result.ok, _explain(result)
-    assert "PASS=11" in result.output, _explain(result)
-    # Hive support is the server's static conf: no per-statement warning about it floods the log.
-    assert "catalogImplementation" not in result.output, _explain(result)
-    # The client holds no warehouse: every table lives in the server's.
-    assert not project.warehouse.exists()
-    rows = read_over_connect(spark_connect_url, f"{SCHEMA}.customer_report")
-    assert rows == EXPECTED_REPORT
