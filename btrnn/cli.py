@@ -6,11 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from btrnn import __version__
 from btrnn.bench import add_arguments as add_bench_arguments
 from btrnn.cluster import add_parser as add_cluster_parser
 from btrnn.generate import SAMPLE_DIR, GeneratorConfig
+from btrnn.models_command import add_parser as add_models_parser
 from btrnn.runtime import prepare_environment
 from btrnn.warehouse import default_model_uri
+
+# `btrnn evaluate --fail-on-gate`: BTRNN lost to a baseline (1 is any other error, 2 bad usage).
+EXIT_GATE_FAILED = 3
 
 
 def _cmd_dbt(dbt_args: list[str]) -> int:
@@ -96,8 +101,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     )
     if args.ablation:
         print(f"ablation table: {run_ablation(config, Path(args.ablation))}")
-    else:
-        run_evaluation(config)
+        return 0
+    gate = run_evaluation(config).gate
+    if args.fail_on_gate and not gate.passed:
+        print(f"btrnn evaluate: the release gate failed: {gate.message}", file=sys.stderr)
+        return EXIT_GATE_FAILED
     return 0
 
 
@@ -112,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     from btrnn.train import TrainConfig, add_train_options
 
     parser = argparse.ArgumentParser(prog="btrnn", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"btrnn {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="on an error, print the whole traceback too"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     # Listed for --help only: main() hands everything after `dbt` to dbt itself.
@@ -226,8 +238,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--ablation",
         help="YAML of named rows of option overrides (examples/ablation-*.yml): one table",
     )
-    evaluate.add_argument("--report", default=str(evaluation.report))
-    evaluate.add_argument("--gate-metric", default=evaluation.gate_metric)
+    evaluate.add_argument(
+        "--report", default=str(evaluation.report), help="HTML report (default: %(default)s)"
+    )
+    evaluate.add_argument(
+        "--gate-metric",
+        default=evaluation.gate_metric,
+        help="the metric BTRNN must win on to be published by default (default: %(default)s)",
+    )
+    evaluate.add_argument(
+        "--fail-on-gate",
+        action="store_true",
+        help=f"exit {EXIT_GATE_FAILED} when BTRNN fails the release gate (for orchestrators)",
+    )
     evaluate.set_defaults(run=_cmd_evaluate)
 
     bench = commands.add_parser(
@@ -243,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_cmd_demo)
 
     add_cluster_parser(commands)
+    add_models_parser(commands)
     return parser
 
 
@@ -256,7 +280,13 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # argparse has printed the usage and the error (or --help)
         return int(stop.code or 0)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except Exception as error:  # one line for people; the traceback only when asked for
+        if args.debug:
+            raise
+        print(f"btrnn {args.command}: {error} (--debug shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import resource
 import sys
 import tempfile
 import time
@@ -330,6 +331,7 @@ def fit(
             break
     if best_weights is not None:
         model.set_weights(best_weights)
+    seconds = time.perf_counter() - started
     metrics = {
         "curve": curve,
         "monitor": config.monitor,
@@ -340,7 +342,10 @@ def fit(
         "training_loss": settings.as_metadata(),  # what the curve's "loss" values are
         "train_windows": len(data.windows),
         "validation_windows": len(data.validation),
-        "seconds": round(time.perf_counter() - started, 1),
+        "seconds": round(seconds, 1),
+        # Training windows seen per second, validation ranking included; the process's peak RSS.
+        "examples_per_s": round(len(data.windows) * len(curve) / max(seconds, 1e-9), 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     return model, model_config, items, metrics
 
