@@ -31,6 +31,9 @@ SHARED_GROUPS = {
     "pytests/integration/test_bench_run.py": "spark_in_process",
     "pytests/integration/test_train_spark.py": "spark_in_process",
     "adapter/tests/functional/": "spark_in_process",
+    # One standing cluster (session fixture standing_cluster) for the modules that use it.
+    "pytests/integration/test_cluster.py": "standing_cluster",
+    "pytests/integration/test_cluster_pipeline.py": "standing_cluster",
 }
 
 

@@ -45,6 +45,10 @@ S3_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+# Under the cluster folder: each executor Python worker appends a line per model load there
+# (btrnn.scoring), and keeps its verified model copies here.
+MODEL_LOAD_LOG = "model-loads.jsonl"
+MODEL_CACHE = "model-cache"
 # Variables that would turn the cluster's own Spark processes into Connect clients.
 _CLIENT_ONLY_ENV = ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_API_MODE")
 
@@ -189,8 +193,11 @@ def _parts(config: ClusterConfig, folder: Path) -> list[Part]:
     return parts
 
 
-def application_conf(config: ClusterConfig) -> dict[str, str]:
+def application_conf(config: ClusterConfig, folder: Path | None = None) -> dict[str, str]:
     """The server application's Spark settings: the `local` target's, on this cluster."""
+    from btrnn.scoring import CACHE_ENV, LOAD_LOG_ENV
+
+    folder = folder or cluster_dir()
     conf = local_spark_conf(config.master_url)
     conf.update(
         {
@@ -207,6 +214,11 @@ def application_conf(config: ClusterConfig) -> dict[str, str]:
             "spark.pyspark.driver.python": sys.executable,
             # BI queries over Thrift take turns with a running build instead of queueing behind it.
             "spark.scheduler.mode": "FAIR",
+            # Executors get the workers' environment and these, never the environment of a
+            # client (dbt over Connect): the application says where scoring logs its model loads
+            # and caches models, as a real cluster's application conf would.
+            f"spark.executorEnv.{LOAD_LOG_ENV}": str(folder / MODEL_LOAD_LOG),
+            f"spark.executorEnv.{CACHE_ENV}": str(folder / MODEL_CACHE),
         }
     )
     return conf
@@ -397,7 +409,7 @@ def up(
         json.dumps({"config": asdict(config), "state_dir": str(state_dir())}, indent=2) + "\n"
     )
     _write_properties(folder / "master.conf", {"spark.master.rest.enabled": "false"})
-    _write_properties(folder / "application.conf", application_conf(config))
+    _write_properties(folder / "application.conf", application_conf(config, folder))
     env = _environment(config)
     deadline = time.monotonic() + timeout_s
     parts = _parts(config, folder)

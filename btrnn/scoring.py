@@ -163,7 +163,16 @@ def _record_load(model_uri: str, version: str) -> None:
     path = os.environ.get(LOAD_LOG_ENV)
     if not path:
         return
-    line = json.dumps({"pid": os.getpid(), "uri": model_uri, "version": version, "at": time.time()})
+    # cwd: on a cluster, the executor's own folder, so the log says which worker loaded it.
+    line = json.dumps(
+        {
+            "pid": os.getpid(),
+            "cwd": os.getcwd(),
+            "uri": model_uri,
+            "version": version,
+            "at": time.time(),
+        }
+    )
     with open(path, "a") as log:  # one short append per load: atomic on POSIX
         log.write(line + "\n")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from btrnn.cli import main
@@ -20,7 +22,9 @@ def test_options_then_environment_then_recorded_then_defaults(monkeypatch):
 
 def test_application_serves_connect_and_thrift_on_the_local_targets_warehouse(monkeypatch):
     monkeypatch.setenv("BTRNN_STATE_DIR", "/state")
-    conf = application_conf(ClusterConfig(master_port=7100, connect_port=15100, workers=2))
+    conf = application_conf(
+        ClusterConfig(master_port=7100, connect_port=15100, workers=2), Path("/state/cluster")
+    )
     assert conf["spark.master"] == "spark://127.0.0.1:7100"
     assert conf["spark.plugins"] == "org.apache.spark.sql.connect.SparkConnectPlugin"
     assert conf["spark.connect.grpc.binding.address"] == "127.0.0.1"
@@ -28,6 +32,9 @@ def test_application_serves_connect_and_thrift_on_the_local_targets_warehouse(mo
     assert conf["spark.sql.warehouse.dir"] == "/state/warehouse"
     assert "databaseName=/state/metastore_db" in conf["spark.hadoop.javax.jdo.option.ConnectionURL"]
     assert (conf["spark.cores.max"], conf["spark.executor.cores"]) == ("2", "1")
+    # Executors never see the dbt client's environment: the application tells them.
+    assert conf["spark.executorEnv.BTRNN_MODEL_LOAD_LOG"] == "/state/cluster/model-loads.jsonl"
+    assert conf["spark.executorEnv.BTRNN_MODEL_CACHE"] == "/state/cluster/model-cache"
 
 
 @pytest.mark.parametrize(
