@@ -42,8 +42,10 @@ def run_dbt(
     env: Mapping[str, str] | None = None,
     project_dir: Path = PROJECT_ROOT,
     capture: bool = False,
+    timeout: float | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `dbt ARGS` in the project folder; raise DbtFailed when it fails."""
+    """Run `dbt ARGS` in the project folder; raise DbtFailed when it fails (or outlives
+    `timeout` seconds: subprocess.TimeoutExpired)."""
     prepare_environment()
     full_env = {**os.environ, "BTRNN_PROJECT_DIR": str(project_dir), **(env or {})}
     release_default = published_default()
@@ -56,6 +58,7 @@ def run_dbt(
         text=True,
         capture_output=capture,
         check=False,
+        timeout=timeout,
     )
     if result.returncode != 0:
         detail = (result.stdout or "")[-6000:] if capture else ""

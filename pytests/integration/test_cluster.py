@@ -43,6 +43,15 @@ print(json.dumps([row.asDict() for row in ran]))
 """
 
 
+def run_client(cluster: StandingCluster, script: str) -> subprocess.CompletedProcess[str]:
+    """A Python script as a Spark Connect client of the cluster, in a process of its own."""
+    client = subprocess.run(
+        [sys.executable, "-c", script], env=cluster.env, capture_output=True, text=True, timeout=240
+    )
+    assert client.returncode == 0, client.stderr[-3000:]
+    return client
+
+
 def test_status_lists_every_part_running(standing_cluster: StandingCluster):
     shown = standing_cluster.cli("status")
     lines = {line.split()[0]: line for line in shown.stdout.splitlines()}
@@ -77,14 +86,7 @@ def test_application_has_one_executor_on_each_worker(standing_cluster: StandingC
 def test_connect_writes_thrift_reads_and_udfs_run_on_the_workers(
     standing_cluster: StandingCluster,
 ):
-    client = subprocess.run(
-        [sys.executable, "-c", CONNECT_CLIENT],
-        env=standing_cluster.env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert client.returncode == 0, client.stderr[-3000:]
+    client = run_client(standing_cluster, CONNECT_CLIENT)
     ran = json.loads(client.stdout.strip().splitlines()[-1])
     # The Python workers ran in the executors' folders, under each worker's work folder.
     workers = {Path(row["cwd"]).relative_to(standing_cluster.folder).parts[0] for row in ran}
@@ -122,12 +124,5 @@ print(found)
 
 
 def test_a_python_models_thread_runs_pyspark_ml_over_connect(standing_cluster: StandingCluster):
-    client = subprocess.run(
-        [sys.executable, "-c", ML_IN_A_MODEL_THREAD],
-        env=standing_cluster.env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert client.returncode == 0, client.stderr[-3000:]
+    client = run_client(standing_cluster, ML_IN_A_MODEL_THREAD)
     assert client.stdout.strip().splitlines()[-1] == "[4]", client.stderr[-3000:]

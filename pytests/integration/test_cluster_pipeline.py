@@ -25,8 +25,7 @@ from cluster_server import StandingCluster
 from pyhive import hive
 
 from btrnn.cluster import MODEL_LOAD_LOG
-from btrnn.dbt_runner import dbt_command
-from btrnn.runtime import PROJECT_ROOT
+from btrnn.dbt_runner import run_dbt
 
 SCHEMA = "pipeline"
 DBT_TIMEOUT_S = 600
@@ -77,21 +76,10 @@ def dbt(
         **cluster.env,
         "BTRNN_TARGET": "connect",
         "BTRNN_SCHEMA": SCHEMA,
-        "BTRNN_PROJECT_DIR": str(PROJECT_ROOT),
-        "DBT_PROFILES_DIR": str(PROJECT_ROOT / "profiles"),
         "DBT_TARGET_PATH": str(folder / "target"),
         "DBT_LOG_PATH": str(folder / "logs"),
     }
-    result = subprocess.run(
-        dbt_command(args, variables),
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=DBT_TIMEOUT_S,
-    )
-    assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}"
-    return result
+    return run_dbt(args, variables, env=env, capture=True, timeout=DBT_TIMEOUT_S)
 
 
 def answer(cursor: Any, name: str) -> Answer:
