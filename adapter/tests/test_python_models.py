@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
 import sys
 from typing import Any
 
@@ -125,3 +126,39 @@ def test_python_model_packages_not_importable_fail_before_it_runs(
     assert "  - pandas<1 (installed: " in message
     assert message.count("\n  - ") == 2  # pyspark and numpy>=1 are met
     assert f"{sys.executable} -m pip install dbt-spark-python-no-such-pkg 'pandas<1'" in message
+
+
+# Four threads, like dbt's, each getting pandas-on-Spark ready and then importing what
+# `DataFrame.pandas_api()` imports. Unserialised, two of them die on pyspark.pandas's circular
+# import (`_DeadlockError` or `cannot import name 'pandas' from 'pyspark'`).
+_THREADED_IMPORTS = """
+import threading
+from dbt.adapters.spark_python.python_submissions import import_pandas_on_spark
+
+errors = []
+start = threading.Barrier(4)
+
+def model_thread():
+    start.wait()
+    try:
+        import_pandas_on_spark()
+        from pyspark.pandas.namespace import _get_index_map  # noqa: F401
+    except BaseException as exc:
+        errors.append(repr(exc))
+
+threads = [threading.Thread(target=model_thread) for _ in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(errors)
+"""
+
+
+def test_models_starting_at_once_import_pandas_on_spark_whole() -> None:
+    """Four models starting together in a fresh process all get a whole pyspark.pandas."""
+    done = subprocess.run(
+        [sys.executable, "-c", _THREADED_IMPORTS], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]", done.stdout

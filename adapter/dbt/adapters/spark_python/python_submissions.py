@@ -4,16 +4,21 @@ dbt runs models in its threads (`--threads N`), so several models may be here at
 share the session, which is safe: PySpark's builder creates it under a lock (classic and
 Spark Connect alike) and hands every later caller the same one, as it does for dbt-spark's SQL
 cursor. Each model gets its own exec namespace; the one process-wide thing written is a
-linecache entry per model name (its source for tracebacks). So no lock is taken here.
+linecache entry per model name (its source for tracebacks). The one lock is for imports:
+pyspark.pandas imports itself circularly, and two threads importing it at once can see it half
+initialised (`cannot import name 'pandas' from 'pyspark'`), so it is imported once, under a
+lock, before the first model runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import linecache
 import shlex
 import sys
+import threading
 import traceback
 from collections.abc import Iterable
 from typing import Any
@@ -22,6 +27,19 @@ from dbt.adapters.base import PythonJobHelper
 from dbt.adapters.spark.connections import SparkConnectionMethod, SparkCredentials
 from dbt_common.exceptions import DbtRuntimeError
 from packaging.requirements import InvalidRequirement, Requirement
+
+_IMPORT_LOCK = threading.Lock()
+
+
+def import_pandas_on_spark() -> None:
+    """Import pyspark.pandas (which the models and dbt's epilogue use) once, in one thread.
+
+    Where it cannot be imported (pandas or pyarrow missing or of unsupported versions), the
+    models' own imports fail as usual and the epilogue falls back to `createDataFrame`.
+    """
+    # Not `"pyspark.pandas" in sys.modules`: a half-imported module is in it already.
+    with _IMPORT_LOCK, contextlib.suppress(ImportError):
+        import pyspark.pandas  # noqa: F401
 
 
 def connection_session(server_side_parameters: dict[str, str]) -> Any:
@@ -170,6 +188,7 @@ class SessionPythonJobHelper(PythonJobHelper):
 
     def submit(self, compiled_code: str) -> None:
         self.check_packages()
+        import_pandas_on_spark()
         spark = connection_session(self.credentials.server_side_parameters)
         code, own_lines = self.model_source(compiled_code)
         filename = f"<python model {self.identifier}>"
