@@ -12,11 +12,20 @@ SparkSession share a worker too (SHARED_GROUPS).
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Every JVM a test starts (Spark drivers, the Connect and Thrift servers, the cluster) works on
+# small data for a minute or two, and on 2 cores the suite is CPU-bound: HotSpot's C2 compiler
+# costs such a JVM more CPU than its code saves (a dbt build of a crafted shop: 65 CPU seconds
+# with C1 alone, 105 with C2 too). The `java` launcher reads JDK_JAVA_OPTIONS in every process;
+# the module on the large real data set turns it off again (C1 alone doubles its Word2Vec build).
+JIT_FOR_SHORT_JVMS = "-XX:TieredStopAtLevel=1"
+os.environ.setdefault("JDK_JAVA_OPTIONS", JIT_FOR_SHORT_JVMS)
 
 TIERS = ("unit", "integration", "model")
 # adapter/tests/ has no tier folders: every adapter test runs the real dbt CLI on Spark.

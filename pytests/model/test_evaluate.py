@@ -18,7 +18,7 @@ def evaluation(warehouse, tmp_path_factory):
     for name, value in warehouse.env.items():
         patch.setenv(name, value)
     try:
-        training = replace(EVALUATION_TRAINING, units=64, epochs=5)
+        training = replace(EVALUATION_TRAINING, units=64, epochs=3)
         result = run_evaluation(EvaluationConfig(train=training, seeds=2, report=report))
     finally:
         patch.undo()
