@@ -10,17 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from btrnn.runtime import PROJECT_ROOT, prepare_environment, state_dir
-
-RELEASE_GATE_FILE = "release_gate.json"
-
-
-def published_default() -> str | None:
-    """The recommender the last evaluation's release gate chose, if an evaluation ran."""
-    path = state_dir() / RELEASE_GATE_FILE
-    if not path.exists():
-        return None
-    return str(json.loads(path.read_text())["default_recommender"])
+from btrnn.runtime import PROJECT_ROOT, prepare_environment
 
 
 class DbtFailed(RuntimeError):
@@ -48,9 +38,6 @@ def run_dbt(
     `timeout` seconds: subprocess.TimeoutExpired)."""
     prepare_environment()
     full_env = {**os.environ, "BTRNN_PROJECT_DIR": str(project_dir), **(env or {})}
-    release_default = published_default()
-    if release_default:  # the last evaluation's verdict, for var default_recommender: auto
-        full_env.setdefault("BTRNN_RELEASE_DEFAULT", release_default)
     result = subprocess.run(
         dbt_command(args, variables),
         cwd=project_dir,

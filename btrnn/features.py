@@ -16,11 +16,17 @@ from btrnn.items import VECTOR_START
 
 @dataclass(frozen=True)
 class Word2VecConfig:
-    """Spark ML Word2Vec settings: the paper's window 5 and size 100, Spark's other defaults."""
+    """Spark ML Word2Vec settings: the paper's window 5 and size 100, Spark's other defaults.
+
+    `max_iter` (passes over the sentences) and `min_count` (fewer occurrences: no vector) are
+    Spark's defaults, 1 and 5, unless the vars word2vec_max_iter / word2vec_min_count say more.
+    """
 
     vector_size: int = 100
     window_size: int = 5
     seed: int = 42
+    max_iter: int = 1
+    min_count: int = 5
 
     @property
     def feature_length(self) -> int:
@@ -50,6 +56,8 @@ def fit_item_embeddings(
         vectorSize=config.vector_size,
         windowSize=config.window_size,
         seed=config.seed,
+        maxIter=config.max_iter,
+        minCount=config.min_count,
         inputCol="product_ids",
         outputCol="sentence_vector",
     )

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -22,7 +23,7 @@ import pandas as pd
 
 from btrnn.artifacts import ModelStore
 from btrnn.bundle import ModelBundle
-from btrnn.dbt_runner import RELEASE_GATE_FILE, run_dbt
+from btrnn.dbt_runner import run_dbt
 from btrnn.evaluation.metrics import GateVerdict, RankSummary, release_gate, summarize
 from btrnn.evaluation.rankers import (
     BASELINES,
@@ -57,6 +58,9 @@ class EvaluationConfig:
     reuse_data_layer: bool = False  # skip dbt when the schema was built with the same vars
     report: Path = PROJECT_ROOT / "reports" / "evaluation.html"
     gate_metric: str = "ndcg_at_100"
+    # Record the verdict in the warehouse's release_gate table, which the *_default views follow
+    # (off for ablation rows: a row is a measurement, not a release decision).
+    record_gate: bool = True
 
     @property
     def schema(self) -> str:
@@ -251,7 +255,9 @@ def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
             {n: summaries[n] for n in BTRNN_MODELS}, spreads
         )
     report = write_report(config.report, ranks, n_candidates, parameters, summaries, gate=gate)
-    _write_verdict(gate, summaries, per_seed, parameters, config.report.with_suffix(".json"))
+    _write_figures(gate, summaries, per_seed, parameters, config.report.with_suffix(".json"))
+    if config.record_gate:
+        record_verdict(config, gate, gated)
     print(format_table(summaries, spreads))
     print(f"training seconds per seed: {', '.join(f'{s:.0f}' for s in seconds)}")
     print(gate.message)
@@ -261,16 +267,15 @@ def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
     )
 
 
-def _write_verdict(
+def _write_figures(
     gate: GateVerdict,
     summaries: Mapping[str, RankSummary],
     per_seed: Mapping[str, Sequence[RankSummary]],
     parameters: dict,
     path: Path,
 ) -> None:
-    """The run's figures beside the report, and the verdict the published tables follow."""
-    default = "btrnn" if gate.passed else gate.best_baseline
-    verdict = {"passed": gate.passed, "message": gate.message, "default_recommender": default}
+    """The run's figures and verdict beside the report."""
+    verdict = {"passed": gate.passed, "message": gate.message, "default_recommender": _chosen(gate)}
     record = {
         "gate": verdict,
         "summaries": {name: s.as_dict() for name, s in summaries.items()},
@@ -279,7 +284,33 @@ def _write_verdict(
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2, default=str))
-    (state_dir() / RELEASE_GATE_FILE).write_text(json.dumps(verdict, indent=2))
+
+
+def _chosen(gate: GateVerdict) -> str:
+    return "btrnn" if gate.passed else gate.best_baseline
+
+
+def record_verdict(
+    config: EvaluationConfig, gate: GateVerdict, gated: Mapping[str, RankSummary]
+) -> None:
+    """The verdict as a row of the published schema's `release_gate` table, for this data.
+
+    `dbt run-operation record_release_gate` (macros/release_gate.sql, where the reader is too),
+    with the run's vars, so the row carries the same data key a later `dbt build` computes.
+    """
+    training = {k: v for k, v in asdict(config.train).items() if k != "schema"}
+    verdict = {
+        "run_id": f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:8]}",
+        "metric": gate.metric,
+        "figures": {name: float(getattr(s, gate.metric)) for name, s in gated.items()},
+        "passed": gate.passed,
+        "default_recommender": _chosen(gate),
+        "training": {**training, "every_prefix_windows": config.every_prefix_windows},
+        "message": gate.message,
+    }
+    print("=== recording the release gate's verdict in the warehouse (table release_gate)")
+    arguments = json.dumps({"verdict": verdict})
+    run_dbt(["run-operation", "record_release_gate", "--args", arguments], config.variables)
 
 
 ABLATION_COLUMNS = (
@@ -305,7 +336,9 @@ def ablation_rows(base: EvaluationConfig, rows: Mapping[str, Mapping[str, Any]])
         train = replace(base.train, **{k: v for k, v in overrides.items() if k not in outer})
         slug = "".join(c if c.isalnum() else "-" for c in name.lower())
         report = base.report.parent / "ablation" / f"{slug}.html"
-        configs[name] = replace(base, train=train, reuse_data_layer=True, report=report, **outer)
+        configs[name] = replace(
+            base, train=train, reuse_data_layer=True, report=report, record_gate=False, **outer
+        )
     return configs
 
 

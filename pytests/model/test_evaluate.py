@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -106,10 +107,18 @@ def test_btrnn_learns_the_planted_order(evaluation):
 
 def test_gate_verdict_and_report_are_written(evaluation):
     warehouse, result = evaluation
-    verdict = json.loads((warehouse.root / "release_gate.json").read_text())
-    assert verdict["passed"] == result.gate.passed
+    gate = warehouse.read("release_gate")  # the published schema's, not the evaluation's
+    assert len(gate) == 1
+    verdict = gate.iloc[0]
+    assert verdict.passed == result.gate.passed and verdict.metric == "ndcg_at_100"
     expected = "btrnn" if result.gate.passed else result.gate.best_baseline
-    assert verdict["default_recommender"] == expected
+    assert verdict.default_recommender == expected
+    figures = dict(verdict.figures)
+    assert set(figures) == {"btrnn", "popularity", "cooccurrence", "word2vec"}
+    assert figures["btrnn"] == pytest.approx(result.summaries["btrnn"].ndcg_at_100)
+    training = json.loads(verdict.training)
+    assert (training["units"], training["epochs"], training["seed"]) == (64, 3, 42)
+    assert json.loads(verdict.data)["shop_schema"] == "btrnn_raw"
     html = result.report.read_text()
     assert all(name in html for name in result.summaries)
     assert "<svg" in html and result.gate.message.split(":")[0] in html
@@ -117,3 +126,40 @@ def test_gate_verdict_and_report_are_written(evaluation):
     assert np.isclose(
         record["summaries"]["btrnn"]["ndcg_at_100"], result.summaries["btrnn"].ndcg_at_100
     )
+
+
+def _compiled_defaults(warehouse, variables=None) -> tuple[str, str, str]:
+    """The tables `dbt compile` makes the two *_default views select from, and its log."""
+    done = warehouse.dbt(
+        "compile", "--select", "recs_next_order_default recs_bought_next_default",
+        variables=variables, capture=True,
+    )  # fmt: skip
+    marts = warehouse.root / "target" / "compiled" / "btrnn" / "models" / "marts"
+    tables = []
+    for view in ("recs_next_order_default", "recs_bought_next_default"):
+        sql = (marts / f"{view}.sql").read_text()
+        tables.append(re.search(r"from\s+[`\w]+\.`?(recs_\w+?)`?\s", sql).group(1))
+    return tables[0], tables[1], done.stdout
+
+
+def test_plain_dbt_publishes_the_newest_verdict_for_its_data(evaluation):
+    """dbt alone (no gate passed in by the btrnn command) follows the release_gate table: the
+    newest verdict for the run's data, and btrnn, saying why, for data never evaluated."""
+    warehouse, _ = evaluation
+    baseline_wins = {
+        "run_id": "later-run", "metric": "ndcg_at_100", "passed": False,
+        "figures": {"btrnn": 0.1, "cooccurrence": 0.2},
+        "default_recommender": "cooccurrence", "training": {"units": 64},
+        "message": "FAIL: btrnn ndcg_at_100 0.1000 does not beat best baseline cooccurrence",
+    }  # fmt: skip
+    warehouse.dbt(
+        "run-operation", "record_release_gate", "--args", json.dumps({"verdict": baseline_wins})
+    )
+    assert len(warehouse.read("release_gate")) == 2
+
+    personal, seeds, _ = _compiled_defaults(warehouse)
+    assert (personal, seeds) == ("recs_next_order_cooccurrence", "recs_bought_next_cooccurrence")
+
+    personal, seeds, log = _compiled_defaults(warehouse, {"shop_schema": "another_shop_raw"})
+    assert (personal, seeds) == ("recs_next_order_btrnn", "recs_bought_next_btrnn")
+    assert "no release gate verdict for this data in btrnn.release_gate" in log

@@ -42,7 +42,9 @@ def evaluated(warehouse, tmp_path_factory):
     report = tmp_path_factory.mktemp("report") / "online-retail.html"
     try:
         # Small and short for CI (one epoch); the README's table uses the defaults, 8 epochs.
-        training = replace(EVALUATION_TRAINING, units=64, epochs=1, batch_size=512)
+        training = replace(
+            EVALUATION_TRAINING, units=64, epochs=1, batch_size=1024, learning_rate=4e-3
+        )
         config = EvaluationConfig(variables=variables, train=training, report=report)
         result = run_evaluation(config)
     finally:

@@ -8,6 +8,8 @@ def model(dbt, session):
         vector_size=int(dbt.config.get("word2vec_size")),
         window_size=int(dbt.config.get("word2vec_window")),
         seed=int(dbt.config.get("word2vec_seed")),
+        max_iter=int(dbt.config.get("word2vec_max_iter")),
+        min_count=int(dbt.config.get("word2vec_min_count")),
     )
     return fit_item_embeddings(
         dbt.ref("int_view_sentences"), dbt.ref("int_purchase_histories"), config
