@@ -24,7 +24,7 @@ import pytest
 # costs such a JVM more CPU than its code saves (a dbt build of a crafted shop: 65 CPU seconds
 # with C1 alone, 105 with C2 too). The `java` launcher reads JDK_JAVA_OPTIONS in every process;
 # the module on the large real data set turns it off again (C1 alone doubles its Word2Vec build).
-# C1 alone gets a 48 MB code cache, which a long dbt run over Connect filled (the JVM then stopped
+# C1 alone gets a 48 MB code cache, which a long local-target dbt run filled (the JVM then stopped
 # compiling and its driver died): 256 MB, as tiered compilation has.
 JIT_FOR_SHORT_JVMS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m"
 os.environ.setdefault("JDK_JAVA_OPTIONS", JIT_FOR_SHORT_JVMS)
