@@ -16,8 +16,8 @@
       {%- endif -%}
     {%- endif -%}
   {%- endif -%}
-  {%- if chosen not in ('btrnn', 'popularity', 'cooccurrence', 'word2vec') -%}
-    {{ exceptions.raise_compiler_error("var default_recommender must be auto, btrnn, popularity, cooccurrence or word2vec, got '" ~ chosen ~ "'") }}
+  {%- if chosen not in btrnn_recommenders() -%}
+    {{ exceptions.raise_compiler_error("var default_recommender must be auto or one of " ~ btrnn_recommenders() | join(', ') ~ ", got '" ~ chosen ~ "'") }}
   {%- endif -%}
   {{ return(chosen) }}
 {% endmacro %}

@@ -11,6 +11,12 @@
   message.
 #}
 
+{# Every recommender a *_default view can publish. #}
+{% macro btrnn_recommenders() %}
+  {{ return(['btrnn', 'popularity', 'cooccurrence', 'word2vec']) }}
+{% endmacro %}
+
+
 {% macro btrnn_release_gate_table() %}
   {{ return(target.schema ~ '.release_gate') }}
 {% endmacro %}
@@ -40,7 +46,7 @@
    {setting: value}, message (what btrnn.evaluation.protocol passes). #}
 {% macro record_release_gate(verdict) %}
   {%- set table = btrnn_release_gate_table() -%}
-  {%- set recommenders = ['btrnn', 'popularity', 'cooccurrence', 'word2vec'] -%}
+  {%- set recommenders = btrnn_recommenders() -%}
   {%- if verdict.default_recommender not in recommenders -%}
     {{ exceptions.raise_compiler_error("record_release_gate: default_recommender must be one of " ~ recommenders | join(', ') ~ ", got '" ~ verdict.default_recommender ~ "'") }}
   {%- endif -%}
