@@ -47,9 +47,11 @@ test-integration: $(STAMP)
 test-model: $(STAMP)
 	$(BIN)/pytest $(TEST_WORKERS) -m model
 
+# ruff, and mypy on btrnn/ and adapter/ (pyproject.toml [tool.mypy]); .pre-commit-config.yaml runs the same.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/btrnn bench

@@ -419,6 +419,7 @@ class _S3Backend:
         from botocore.exceptions import ClientError
 
         args = {"Bucket": self.bucket, "Key": self._key(key), "Body": data}
+        conflict: Exception
         if exclusive:
             condition, conflict = {"IfNoneMatch": "*"}, _Exists(key)
         elif if_match is not None:

@@ -95,7 +95,7 @@ def resolve_config(overrides: dict[str, object], recorded: ClusterConfig | None)
     """Each setting from, in order: `overrides` (options), BTRNN_CLUSTER_*, the recorded
     settings of a cluster already in the folder, the defaults."""
     base = recorded or ClusterConfig()
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for field in fields(ClusterConfig):
         value = overrides.get(field.name)
         if value is None and env_name(field.name) in os.environ:

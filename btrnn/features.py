@@ -77,7 +77,8 @@ def _vector_to_floats(vector: Column) -> Column:
 
 def build_item_features(catalog: DataFrame, embeddings: DataFrame, vector_size: int) -> DataFrame:
     """product_id, has_vector, features (array<float> of 2 + vector_size): every catalog item."""
-    max_id = catalog.agg(F.max("product_id")).first()[0]
+    row = catalog.agg(F.max("product_id")).first()
+    max_id = row[0] if row is not None else None
     if max_id is None:
         raise ValueError(
             "The product catalogue is empty: there are no purchases to build items from."

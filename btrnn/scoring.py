@@ -13,7 +13,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -192,7 +192,7 @@ def _long_format(keys: pd.Series, ids: np.ndarray, scores: np.ndarray, key: str)
 
 
 def _with_inputs(
-    batches: Iterator[pd.DataFrame], batch_size: int
+    batches: Iterable[pd.DataFrame], batch_size: int
 ) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
     """Model batches of at most `batch_size` rows, with their inputs as one (rows, 11) array.
 
@@ -202,13 +202,13 @@ def _with_inputs(
     for arrow_batch in batches:
         for start in range(0, len(arrow_batch), batch_size):
             batch = arrow_batch.iloc[start : start + batch_size]
-            yield batch, np.stack(batch.input_product_ids.to_numpy()).astype(np.int64)
+            yield batch, np.stack(batch.input_product_ids.tolist()).astype(np.int64)
 
 
 def _top_k_batches(
     key: str, settings: ScoringSettings, exclude_seed: bool
-) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+) -> Callable[[Iterable[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    def score(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         scorer = get_scorer(settings.model_uri, settings.model_version)
         for batch, inputs in _with_inputs(batches, settings.batch_size):
             if exclude_seed:  # seed scoring: the seed must have a vector, and is not its own rec
@@ -225,8 +225,8 @@ def _top_k_batches(
 
 def _feed_batches(
     settings: ScoringSettings, steps: int
-) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+) -> Callable[[Iterable[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    def score(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         scorer = get_scorer(settings.model_uri, settings.model_version)
         for batch, inputs in _with_inputs(batches, settings.batch_size):
             fed = np.zeros((len(batch), 0), np.int64)

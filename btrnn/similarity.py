@@ -8,7 +8,7 @@ a partial sort, so only K (item, cosine) pairs per seed leave the worker.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -111,15 +111,15 @@ def _top_columns(
 
 def _neighbour_batches(
     candidate_ids: np.ndarray, candidates: np.ndarray, k: int
-) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+) -> Callable[[Iterable[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """The executor side: candidates arrive normalised, in the closure; seeds in Arrow batches."""
 
-    def neighbours(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def neighbours(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
             if batch.empty or len(candidate_ids) == 0:
                 continue
             seeds = batch.seed_product_id.to_numpy().astype(np.int64)
-            vectors = np.stack(batch.vector.to_numpy()).astype(np.float32)
+            vectors = np.stack(batch.vector.tolist()).astype(np.float32)
             ids, scores = cosine_top_k(
                 vectors, candidates, candidate_ids, k, seeds, candidates_normalised=True
             )

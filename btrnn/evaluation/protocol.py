@@ -121,7 +121,7 @@ def _train(config: TrainConfig, model_uri: str) -> str:
 
 def mean_summary(runs: Sequence[RankSummary]) -> RankSummary:
     """Field-wise mean of one model's summaries over seeds (users and candidates are shared)."""
-    values = {name: float(np.mean([getattr(r, name) for r in runs])) for name in _FIELDS}
+    values: dict[str, Any] = {n: float(np.mean([getattr(r, n) for r in runs])) for n in _FIELDS}
     return replace(runs[0], **values)
 
 

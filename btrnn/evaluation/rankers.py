@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -45,9 +46,9 @@ class Rankers:
         self.scorer = scorer
         self.share = data.popularity / data.popularity.sum()
         self.tie_break = 1e-9 * self.share
-        self.position = {int(p): i for i, p in enumerate(data.candidates)}
+        self.position = {int(p): i for i, p in enumerate(data.candidates.tolist())}
         self.followers = {
-            int(seed): (
+            int(cast(int, seed)): (  # pandas types group keys as any scalar
                 np.array([self.position[int(p)] for p in group.next_product_id]),
                 group.pair_count.to_numpy(dtype=np.float64),
             )

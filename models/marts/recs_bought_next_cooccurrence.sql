@@ -58,11 +58,13 @@ ranked as (
 
 final as (
     select
-        seed_product_id,
+        cast(seed_product_id as bigint) as seed_product_id,
         cast(rank as int) as rank,
-        product_id,
-        score,
-        case when pair_count > 0 then 'cooccurrence' else 'popularity' end as recommender
+        cast(product_id as bigint) as product_id,
+        cast(score as double) as score,
+        case when pair_count > 0 then 'cooccurrence' else 'popularity' end as recommender,
+        'baseline' as model_version,
+        current_timestamp() as scored_at
     from ranked
     where rank <= {{ k }}
 )

@@ -139,3 +139,32 @@ def test_data_quality_threshold_fails_the_run_when_set_to_error(built):
         built.dbt("test", "--select", "data_quality", variables=variables, capture=True)
     assert "share_at_most_data_quality" in str(failure.value)
     assert "Nothing to do" not in str(failure.value)  # the limit test ran and failed
+
+
+def test_source_freshness_reads_the_newest_mapped_order_against_the_vars(built):
+    """`dbt source freshness` on orders: the newest mapped ordered_at, thresholds from vars (the
+    sample is years old: past a 1-hour warning, within a million-hour error limit)."""
+    orders = pd.read_csv(PROJECT_ROOT / "data" / "sample" / "orders.csv", dtype=str)
+    hours = {"orders_freshness_warn_after_hours": 1, "orders_freshness_error_after_hours": 10**6}
+    built.dbt("source", "freshness", "--select", "source:shop.orders", variables=hours)
+    results = json.loads((built.root / "target" / "sources.json").read_text())["results"]
+    (result,) = [r for r in results if r["unique_id"] == "source.btrnn.shop.orders"]
+    assert result["status"] == "warn"
+    newest = pd.Timestamp(result["max_loaded_at"])
+    newest = newest.tz_convert("UTC").tz_localize(None) if newest.tzinfo else newest
+    assert newest == pd.Timestamp(orders.ordered_at.max())
+
+
+def test_a_table_of_another_shape_fails_the_declared_columns_check(built):
+    """The check that holds Python models' tables (and every recommender's) to a declared shape:
+    a seed-item table against the personal default view's columns fails, naming each column."""
+    query = (
+        "{{ test_matches_declared_columns(model=ref('recs_bought_next_cooccurrence'),"
+        " declared_by='recs_next_order_default') }}"
+    )
+    shown = built.dbt("show", "--inline", query, "--output", "json", capture=True).stdout
+    rows = json.loads(shown[shown.index("{") : shown.rindex("}") + 1])["show"]
+    assert sorted(row["problem"] for row in rows) == [
+        "seed_product_id: bigint, not declared by recs_next_order_default",
+        "user_id: declared bigint, missing",
+    ]

@@ -126,7 +126,7 @@ def failure_message(identifier: str, exc: BaseException, filename: str, own_line
     outside = [f for f in trace.stack if f.filename not in (filename, __file__)]
     own = [frame for frame in inside if frame.lineno in own_lines]
     if own:
-        where = f" at line {own[-1].lineno - own_lines.start + 1}"
+        where = f" at line {(own[-1].lineno or 0) - own_lines.start + 1}"
     elif inside:
         where = f" in the code dbt added after the model's own (compiled line {inside[-1].lineno})"
     else:

@@ -1,12 +1,14 @@
 {#
   Spark runs `create or replace view` as a drop and a create, so a reader can miss the view in
   between. When the view exists and no column list is needed, `alter view ... as` replaces its
-  query in one metastore update instead.
+  query in one metastore update instead; an enforced contract is checked first, as on create.
 #}
 {% macro spark_python__create_view_as(relation, sql) -%}
   {%- set existing = adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
-  {%- if existing is not none and existing.is_view
-        and not config.persist_column_docs() and not config.get('contract').enforced -%}
+  {%- if existing is not none and existing.is_view and not config.persist_column_docs() -%}
+    {%- if config.get('contract').enforced -%}
+      {{ get_assert_columns_equivalent(sql) }}
+    {%- endif %}
     alter view {{ relation }} as
     {{ sql }}
   {%- else -%}
