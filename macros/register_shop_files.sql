@@ -23,6 +23,11 @@
   } -%}
   {%- set marker = "tblproperties ('btrnn.shop_files' = 'true')" -%}
   {% do run_query('create schema if not exists ' ~ schema) %}
+  {%- if fmt == 'parquet' -%}
+    {#- Parquet nanosecond timestamps (pandas' default) read as integers, which source_timestamp()
+        decodes; without this Spark refuses the file (PARQUET_TYPE_ILLEGAL TIMESTAMP(NANOS)). -#}
+    {% do run_query('set spark.sql.legacy.parquet.nanosAsLong = true') %}
+  {%- endif -%}
   {%- set registered = [] -%}
   {%- for table in ['orders', 'product_views', 'products'] -%}
     {%- if adapter.get_relation(database=none, schema=schema, identifier=table) is not none -%}
@@ -44,7 +49,16 @@
       {% do run_query('drop table ' ~ relation) %}
     {%- endif -%}
     {%- if path -%}
-      {%- set options = "path " ~ sql_string(btrnn_absolute_path(path)) ~ (", header 'true'" if fmt == 'csv' else '') -%}
+      {%- set options = ["path " ~ sql_string(btrnn_absolute_path(path))] -%}
+      {%- if fmt == 'csv' -%}
+        {#- Spark's CSV reader options (sep, quote, escape, encoding, ...); a header row by default. -#}
+        {%- set csv_options = {'header': 'true'} -%}
+        {%- do csv_options.update(files.get('csv_options') or {}) -%}
+        {%- for key, value in csv_options.items() -%}
+          {%- do options.append(sql_string(key) ~ ' ' ~ sql_string(value)) -%}
+        {%- endfor -%}
+      {%- endif -%}
+      {%- set options = options | join(', ') -%}
       {% do run_query('create table ' ~ relation ~ ' using ' ~ fmt ~ ' options (' ~ options ~ ') ' ~ marker) %}
     {%- else -%}
       {% do run_query('create table ' ~ relation ~ ' (' ~ empty_columns[table] ~ ') using parquet ' ~ marker) %}

@@ -17,7 +17,7 @@
         'describe': "concat('order ', cast(" ~ o.order_id ~ " as string), ', user ', coalesce(cast(" ~ o.user_id ~ " as string), '(guest)'))",
         'problems': [
           ('user_id', o.user_id, o.user_id ~ ' is not null and cast(' ~ o.user_id ~ ' as bigint) is null'),
-          ('ordered_at', o.ordered_at, 'cast(' ~ o.ordered_at ~ ' as timestamp) is null'),
+          ('ordered_at', o.ordered_at, '(' ~ source_timestamp(o.ordered_at, 'orders') ~ ') is null'),
           ('product_code', o.product_code, '(' ~ product_id_from_code(o.product_code) ~ ') is null'),
           ('quantity', o.quantity, 'cast(' ~ o.quantity ~ ' as double) is null'),
         ],
@@ -27,7 +27,7 @@
         'describe': "concat('user ', coalesce(cast(" ~ v.user_id ~ " as string), '(guest)'))",
         'problems': [
           ('user_id', v.user_id, v.user_id ~ ' is not null and cast(' ~ v.user_id ~ ' as bigint) is null'),
-          ('viewed_at', v.viewed_at, 'cast(' ~ v.viewed_at ~ ' as timestamp) is null'),
+          ('viewed_at', v.viewed_at, '(' ~ source_timestamp(v.viewed_at, 'product_views') ~ ') is null'),
           ('product_code', v.product_code, '(' ~ product_id_from_code(v.product_code) ~ ') is null'),
         ],
       },
@@ -42,6 +42,7 @@
   {%- set files = var('shop_files') or {} -%}
   {%- for table, check in checks.items() -%}
     {%- set relation = var('shop_schema') ~ '.' ~ table -%}
+    {{ btrnn_check_mapped_columns(table, check.mapping, files) }}
     {%- set query -%}
       with raw_rows as (
         select
@@ -86,4 +87,30 @@
         "var product_code_pattern " ~ pattern ~ " is not a valid regular expression (Java syntax, "
         ~ "as Spark's rlike): fix it or set it to null. Nothing was built.") }}
   {%- endif -%}
+{% endmacro %}
+
+{#
+  A mapping that names a column the source does not have fails here with the columns it does
+  have, instead of Spark's UNRESOLVED_COLUMN error and its stack trace. A single column whose name
+  holds a delimiter means the CSV was split on the wrong one.
+#}
+{% macro btrnn_check_mapped_columns(table, mapping, files) %}
+  {%- set relation = api.Relation.create(schema=var('shop_schema'), identifier=table) -%}
+  {%- set found = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+  {%- set lowered = found | map('lower') | list -%}
+  {%- for key, expression in var(mapping).items() -%}
+    {%- set name = expression | trim -%}
+    {%- if modules.re.match('^`[^`]+`$|^[A-Za-z_][A-Za-z0-9_]*$', name) and name | replace('`', '') | lower not in lowered
+          and name | lower not in ('true', 'false', 'null') -%}
+      {%- set where = "file " ~ files[table] if files.get(table) else "table " ~ relation -%}
+      {%- set hint = '' -%}
+      {%- if found | length == 1 and modules.re.search('[;|\t,]', found[0]) -%}
+        {%- set hint = " The file looks split on the wrong delimiter: set shop_files.csv_options.sep (e.g. ';')." -%}
+      {%- endif -%}
+      {{ exceptions.raise_compiler_error(
+          "Source " ~ table ~ " (" ~ where ~ ") has no column " ~ name ~ " (var " ~ mapping ~ "."
+          ~ key ~ "); its columns are: " ~ found | join(', ') ~ "." ~ hint
+          ~ " Map " ~ key ~ " to one of them. Nothing was built; published tables are unchanged.") }}
+    {%- endif -%}
+  {%- endfor -%}
 {% endmacro %}

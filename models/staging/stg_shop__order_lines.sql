@@ -13,7 +13,7 @@ mapped as (
         cast({{ c.order_id }} as string) as order_id,
         cast({{ c.product_code }} as string) as product_code,
         cast({{ c.product_name }} as string) as product_name,
-        cast({{ c.ordered_at }} as timestamp) as ordered_at,
+        {{ source_timestamp(c.ordered_at, 'orders') }} as ordered_at,
         cast({{ c.quantity }} as double) as quantity,
         -- Null when the source cannot say: such a line is dropped and counted, never taken as
         -- "not cancelled".

@@ -8,7 +8,7 @@ mapped as (
     select distinct
         cast({{ c.user_id }} as bigint) as user_id,
         cast({{ c.product_code }} as string) as product_code,
-        cast({{ c.viewed_at }} as timestamp) as viewed_at
+        {{ source_timestamp(c.viewed_at, 'product_views') }} as viewed_at
     from source
 ),
 

@@ -10,7 +10,7 @@ mapped as (
         cast({{ c.name }} as string) as product_name,
         cast({{ c.category }} as string) as category,
         cast({{ c.price }} as double) as price,
-        cast({{ c.created_at }} as timestamp) as created_at
+        {{ source_timestamp(c.created_at, 'products') }} as created_at
     from source
 ),
 
