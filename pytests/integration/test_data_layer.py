@@ -168,3 +168,9 @@ def test_a_table_of_another_shape_fails_the_declared_columns_check(built):
         "seed_product_id: bigint, not declared by recs_next_order_default",
         "user_id: declared bigint, missing",
     ]
+
+
+def test_dbt_unit_tests_of_windows_scoring_inputs_cooccurrence_and_the_default_pass(built):
+    """The project's dbt unit tests (fixed inputs, expected rows) on the built warehouse."""
+    output = built.dbt("test", "--select", "test_type:unit", capture=True).stdout
+    assert "PASS=5 " in output and "ERROR=0" in output
