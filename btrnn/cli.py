@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from btrnn import __version__
@@ -11,7 +12,7 @@ from btrnn.bench import add_arguments as add_bench_arguments
 from btrnn.cluster import add_parser as add_cluster_parser
 from btrnn.generate import SAMPLE_DIR, GeneratorConfig
 from btrnn.models_command import add_parser as add_models_parser
-from btrnn.runtime import prepare_environment
+from btrnn.runtime import prepare_environment, state_dir
 from btrnn.warehouse import default_model_uri
 
 # `btrnn evaluate --fail-on-gate`: BTRNN lost to a baseline (1 is any other error, 2 bad usage).
@@ -69,9 +70,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = config_from_args(args)
+    started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    metrics_log = Path(args.metrics_log or state_dir() / "logs" / f"train-{started}.csv")
+    print(f"training metrics per epoch: {metrics_log}")
     spark = get_session("btrnn-train")
     version = train_and_publish(
-        spark, config, args.model_uri, args.version, make_current=not args.no_make_current
+        spark,
+        config,
+        args.model_uri,
+        args.version,
+        make_current=not args.no_make_current,
+        metrics_log=metrics_log,
     )
     print(f"published model version {version} to {args.model_uri}")
     return 0
@@ -210,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model-uri", default=default_model_uri(), help="local path or s3://b/p")
     train.add_argument("--version", default=None, help="version name (default: time + hash)")
     train.add_argument("--no-make-current", action="store_true", help="publish without CURRENT")
+    train.add_argument(
+        "--metrics-log",
+        default=None,
+        help="CSV of each epoch's loss and validation metrics, written as training goes "
+        "(default: <state dir>/logs/train-<UTC time>.csv)",
+    )
     train.set_defaults(run=_cmd_train)
 
     evaluation = EvaluationConfig()

@@ -12,6 +12,7 @@ TrainConfig (the single source of the option defaults) without loading them.
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import logging
 import resource
@@ -292,12 +293,13 @@ def _model_config(data: TrainingData, items: ItemTable, config: TrainConfig) -> 
 
 
 def fit(
-    data: TrainingData, config: TrainConfig
+    data: TrainingData, config: TrainConfig, metrics_log: Path | None = None
 ) -> tuple[keras.Model, ModelConfig, ItemTable, dict]:
     """Train epoch by epoch; after each, rank the validation targets and keep the best epoch.
 
     Stops after `patience` epochs without a better `monitor` and restores the best weights.
     Without validation windows (no user has 3+ purchases) every epoch runs and the last stays.
+    With `metrics_log`, each epoch's row is appended to that CSV as soon as it is measured.
     """
     import keras
 
@@ -322,6 +324,8 @@ def fit(
         point["seconds"] = round(time.perf_counter() - started, 1)
         curve.append(point)
         log.info("epoch %d: %s", epoch, _describe(point))
+        if metrics_log is not None:
+            _append_metrics_row(metrics_log, point)
         # Without validation windows the latest epoch is the best.
         value = sign * point[config.monitor] if config.monitor in point else float(epoch)
         if value > best_value:
@@ -372,6 +376,18 @@ def _epoch_trainer(
 
 
 _CURVE = ("ndcg_at_10", "ndcg_at_100", "hr_at_10", "hr_at_100", "mrr", "mean_rank_percentile")
+METRICS_LOG_FIELDS = ("epoch", "loss", *_CURVE, "seconds")
+
+
+def _append_metrics_row(path: Path, point: dict[str, float]) -> None:
+    """One epoch's row of the training metrics CSV (a header first): readable while training."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists()
+    with path.open("a", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=METRICS_LOG_FIELDS, extrasaction="ignore")
+        if new:
+            writer.writeheader()
+        writer.writerow(point)
 
 
 def _describe(point: dict[str, float]) -> str:
@@ -384,6 +400,7 @@ def train_and_publish(
     model_uri: str,
     version: str | None = None,
     make_current: bool = True,
+    metrics_log: Path | None = None,
 ) -> str:
     """Read, train, write the bundle and publish it; returns the new version."""
     import keras
@@ -403,7 +420,7 @@ def train_and_publish(
         len(data.labels),
         len(data.items.item_ids),
     )
-    model, model_config, items, metrics = fit(data, config)
+    model, model_config, items, metrics = fit(data, config, metrics_log)
     metadata = {
         "btrnn_version": __version__,
         "keras_version": keras.__version__,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 from toy_windows import SEQUENCE, toy_data, toy_items
@@ -10,6 +12,7 @@ from btrnn.cli import build_parser
 from btrnn.evaluation.protocol import EVALUATION_TRAINING
 from btrnn.items import NORMALISED_ID
 from btrnn.train import (
+    METRICS_LOG_FIELDS,
     TrainConfig,
     TrainingData,
     Windows,
@@ -117,12 +120,18 @@ def test_fit_records_the_validation_curve_and_keeps_the_best_epoch():
     assert best["ndcg_at_10"] > 0.5, "the toy is learnable: last item -> its own column"
 
 
-def test_fit_stops_after_patience_epochs_without_progress():
+def test_fit_stops_after_patience_epochs_without_progress(tmp_path):
     # A learning rate of 0 never improves on epoch 1.
     config = TrainConfig(units=4, epochs=6, batch_size=64, learning_rate=0.0, patience=2)
-    _, _, _, metrics = fit(toy_data(), config)
+    log = tmp_path / "logs" / "train.csv"
+    _, _, _, metrics = fit(toy_data(), config, metrics_log=log)
     assert metrics["best_epoch"] == 1
     assert metrics["epochs_run"] == 3
+    # The metrics log: a header, then one row per epoch run, as in the curve.
+    rows = list(csv.DictReader(log.open()))
+    assert list(rows[0]) == list(METRICS_LOG_FIELDS)
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert [float(r["loss"]) for r in rows] == pytest.approx([p["loss"] for p in metrics["curve"]])
 
 
 def test_without_validation_every_epoch_runs_and_the_last_is_kept():
