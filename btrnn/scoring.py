@@ -261,6 +261,17 @@ def _publishable(frame: DataFrame, settings: ScoringSettings, scored_at: datetim
     )
 
 
+def spread_for_scoring(inputs: DataFrame, partitions: object) -> DataFrame:
+    """The scoring input over `partitions` tasks (dbt var scoring_partitions; 0 or empty: as read).
+
+    A small Parquet table is one file, hence one task: one executor scores it while the others
+    idle. Set it to the cluster's executor cores. Each executor Python worker still loads the model
+    once, so more partitions than cores add no loads, only a shuffle of the inputs.
+    """
+    count = int(str(partitions or 0))
+    return inputs.repartition(count) if count > 0 else inputs
+
+
 def score_users(inputs: DataFrame, settings: ScoringSettings, scored_at: datetime) -> DataFrame:
     """Personalised recommendations: each user's next order from their last 11 purchases."""
     scored = inputs.select("user_id", "input_product_ids").mapInPandas(

@@ -40,6 +40,7 @@ REBUILD_VARS = {
     **NEW_VARS,
     "model_version": MODEL_VERSION,
     "scoring_batch_size": SCORING_BATCH_SIZE,
+    "scoring_partitions": 4,  # the input is one file: spread over both workers' executors
 }
 
 # Published views (`publish: view` tables and the *_default views over them).

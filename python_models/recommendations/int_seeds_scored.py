@@ -5,7 +5,7 @@ Only seeds with a Word2Vec vector; recs_bought_next_btrnn adds the cold-start fa
 
 from datetime import UTC, datetime
 
-from btrnn.scoring import score_seeds, settings_for_model
+from btrnn.scoring import score_seeds, settings_for_model, spread_for_scoring
 
 
 def model(dbt, session):
@@ -18,4 +18,7 @@ def model(dbt, session):
         top_k=dbt.config.get("top_k"),
         batch_size=dbt.config.get("scoring_batch_size"),
     )
-    return score_seeds(dbt.ref("int_scoring_inputs_seeds"), settings, datetime.now(UTC))
+    inputs = spread_for_scoring(
+        dbt.ref("int_scoring_inputs_seeds"), dbt.config.get("scoring_partitions")
+    )
+    return score_seeds(inputs, settings, datetime.now(UTC))

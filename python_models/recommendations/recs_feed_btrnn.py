@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from btrnn.scoring import score_feed, settings_for_model
+from btrnn.scoring import score_feed, settings_for_model, spread_for_scoring
 
 
 def model(dbt, session):
@@ -16,4 +16,7 @@ def model(dbt, session):
         batch_size=dbt.config.get("scoring_batch_size"),
     )
     steps = int(dbt.config.get("feed_steps"))
-    return score_feed(dbt.ref("int_scoring_inputs_users"), settings, steps, datetime.now(UTC))
+    inputs = spread_for_scoring(
+        dbt.ref("int_scoring_inputs_users"), dbt.config.get("scoring_partitions")
+    )
+    return score_feed(inputs, settings, steps, datetime.now(UTC))

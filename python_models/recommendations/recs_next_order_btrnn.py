@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from btrnn.scoring import score_users, settings_for_model
+from btrnn.scoring import score_users, settings_for_model, spread_for_scoring
 
 
 def model(dbt, session):
@@ -15,4 +15,7 @@ def model(dbt, session):
         top_k=dbt.config.get("top_k"),
         batch_size=dbt.config.get("scoring_batch_size"),
     )
-    return score_users(dbt.ref("int_scoring_inputs_users"), settings, datetime.now(UTC))
+    inputs = spread_for_scoring(
+        dbt.ref("int_scoring_inputs_users"), dbt.config.get("scoring_partitions")
+    )
+    return score_users(inputs, settings, datetime.now(UTC))
