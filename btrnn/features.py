@@ -18,8 +18,9 @@ from btrnn.items import VECTOR_START
 class Word2VecConfig:
     """Spark ML Word2Vec settings: the paper's window 5 and size 100, Spark's other defaults.
 
-    `max_iter` (passes over the sentences) and `min_count` (fewer occurrences: no vector) are
-    Spark's defaults, 1 and 5, unless the vars word2vec_max_iter / word2vec_min_count say more.
+    `max_iter` (passes over the sentences) and `min_count` (fewer occurrences: no vector) default
+    to Spark's 1 and 5 here; the project's vars word2vec_max_iter / word2vec_min_count (5 and 1,
+    dbt_project.yml) set them for every build.
     """
 
     vector_size: int = 100
