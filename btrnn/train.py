@@ -331,7 +331,11 @@ def fit(
         if value > best_value:
             best_epoch, best_value, best_weights = epoch, value, model.get_weights()
         elif epoch - best_epoch >= config.patience:
-            log.info("no better validation %s for %d epochs: stopping", config.monitor, epoch)
+            log.info(
+                "no better validation %s for %d epochs: stopping",
+                config.monitor,
+                epoch - best_epoch,
+            )
             break
     if best_weights is not None:
         model.set_weights(best_weights)
