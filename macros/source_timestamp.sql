@@ -23,10 +23,14 @@
 {% macro btrnn_is_integer_column(expression, table) %}
   {%- if not execute -%}{{ return(false) }}{%- endif -%}
   {%- set name = expression | trim | replace('`', '') | lower -%}
-  {#- Not adapter.get_relation: its cache predates the tables the run-start hook registers. -#}
-  {%- set relation = api.Relation.create(schema=var('shop_schema'), identifier=table) -%}
-  {%- for column in adapter.get_columns_in_relation(relation) if column.name | lower == name -%}
+  {%- for column in btrnn_source_columns(table) if column.name | lower == name -%}
     {{ return(column.data_type | lower in ('bigint', 'int', 'smallint', 'tinyint', 'long', 'integer')) }}
   {%- endfor -%}
   {{ return(false) }}
+{% endmacro %}
+
+{# The columns of one of the shop's source tables (none when it does not exist). #}
+{% macro btrnn_source_columns(table) %}
+  {#- Not adapter.get_relation: its cache predates the tables the run-start hook registers. -#}
+  {{ return(adapter.get_columns_in_relation(api.Relation.create(schema=var('shop_schema'), identifier=table))) }}
 {% endmacro %}

@@ -95,8 +95,8 @@
   holds a delimiter means the CSV was split on the wrong one.
 #}
 {% macro btrnn_check_mapped_columns(table, mapping, files) %}
-  {%- set relation = api.Relation.create(schema=var('shop_schema'), identifier=table) -%}
-  {%- set found = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+  {%- set relation = var('shop_schema') ~ '.' ~ table -%}
+  {%- set found = btrnn_source_columns(table) | map(attribute='name') | list -%}
   {%- set lowered = found | map('lower') | list -%}
   {%- for key, expression in var(mapping).items() -%}
     {%- set name = expression | trim -%}
