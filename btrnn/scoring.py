@@ -108,13 +108,59 @@ class Scorer:
         def all_logits(rows: tf.Tensor) -> tf.Tensor:
             return model(tf.gather(matrix, rows), training=False)
 
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, length], tf.int32),
+                tf.TensorSpec([None], tf.int32),
+                tf.TensorSpec([None], tf.int32),
+            ],
+            reduce_retracing=True,
+        )
+        def above_target(rows: tf.Tensor, target: tf.Tensor, excluded: tf.Tensor) -> tf.Tensor:
+            # Output columns scored strictly above the target's, the excluded column not counted.
+            logits = model(tf.gather(matrix, rows), training=False)
+            target_logit = tf.gather(logits, tf.maximum(target, 0), batch_dims=1)
+            higher = logits > target_logit[:, None]
+            above = tf.reduce_sum(tf.cast(higher, tf.int32), axis=1)
+            skipped = tf.gather(higher, tf.maximum(excluded, 0), batch_dims=1) & (excluded >= 0)
+            return above - tf.cast(skipped, tf.int32)
+
         self._forward = forward
         self._logits = all_logits
+        self._above_target = above_target
+        self._label_order = np.argsort(self.labels, kind="stable")
 
     def logits(self, inputs: np.ndarray) -> np.ndarray:
         """Every output column's logit (the evaluation's full ranking; scoring never needs it)."""
         rows = self.items.rows_of(inputs.reshape(-1)).reshape(inputs.shape)
         return self._logits(rows).numpy()
+
+    def label_columns(self, product_ids: np.ndarray) -> np.ndarray:
+        """Each product's output column, -1 for products outside I'."""
+        ids = np.asarray(product_ids, np.int64)
+        ordered = self.labels[self._label_order]
+        at = np.minimum(np.searchsorted(ordered, ids), len(ordered) - 1)
+        return np.where(ordered[at] == ids, self._label_order[at], -1)
+
+    def target_ranks(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        candidates: int,
+        exclude: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Each row's rank of its target (SPEC): 1 + output items with a strictly higher logit.
+
+        Counted inside the model call: only one number per row leaves it, never the logits. A
+        target this model cannot recommend (outside I', or the row's `exclude` id) ranks last:
+        `candidates`, the size of the evaluation's candidate set.
+        """
+        rows = self.items.rows_of(inputs.reshape(-1)).reshape(inputs.shape)
+        target = self.label_columns(targets)
+        excluded = np.full(len(target), -1) if exclude is None else self.label_columns(exclude)
+        above = self._above_target(rows, target.astype(np.int32), excluded.astype(np.int32))
+        reachable = (target >= 0) & (target != excluded)
+        return np.where(reachable, 1 + above.numpy(), candidates).astype(np.int64)
 
     def top_k(
         self, inputs: np.ndarray, k: int, exclude: np.ndarray | None = None
@@ -297,6 +343,47 @@ def score_feed(
         _feed_batches(settings, steps), _schema("user_id", with_step=True)
     )
     return _publishable(scored, settings, scored_at)
+
+
+def _rank_batches(
+    settings: ScoringSettings, candidates: int
+) -> Callable[[Iterable[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    def rank(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        scorer = get_scorer(settings.model_uri, settings.model_version)
+        for batch, inputs in _with_inputs(batches, settings.batch_size):
+            users = batch.user_id.to_numpy().astype(np.int64)
+            targets = batch.target_product_id.to_numpy().astype(np.int64)
+            personal = scorer.target_ranks(inputs, targets, candidates)
+            # The seed-item use, as score_seeds calls it: seeds with a vector, never themselves.
+            seeds = batch.seed_product_id.to_numpy().astype(np.int64)
+            known = scorer.items.with_vector(seeds)
+            seeded = np.zeros(0, np.int64)
+            if known.any():
+                seed_inputs = np.stack(batch.seed_input_product_ids[known].tolist())
+                seeded = scorer.target_ranks(
+                    seed_inputs.astype(np.int64), targets[known], candidates, seeds[known]
+                )
+            yield pd.DataFrame(
+                {
+                    "user_id": np.concatenate([users, users[known]]),
+                    "recommender": ["btrnn"] * len(users) + ["btrnn_seed"] * int(known.sum()),
+                    "rank": np.concatenate([personal, seeded]).astype(np.int32),
+                }
+            )
+
+    return rank
+
+
+def rank_test_targets(tests: DataFrame, settings: ScoringSettings, candidates: int) -> DataFrame:
+    """The evaluation's ranks, on the executors: for each tested user (int_eval_test_inputs),
+    the target's rank under BTRNN's personalised call and, where the seed has a vector, under
+    its seed-item call. Columns: user_id, recommender, rank, model_version.
+    """
+    columns = ("user_id", "input_product_ids", "seed_product_id", "seed_input_product_ids")
+    ranked = tests.select(*columns, "target_product_id").mapInPandas(
+        _rank_batches(settings, candidates), "user_id bigint, recommender string, rank int"
+    )
+    return ranked.withColumn("model_version", F.lit(settings.model_version))
 
 
 def resolve_version(model_uri: str, version: str | None) -> str:

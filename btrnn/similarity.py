@@ -83,6 +83,42 @@ def cosine_top_k(
     return out_ids, out_scores
 
 
+def cosine_target_ranks(
+    seed_vectors: np.ndarray,
+    candidates: np.ndarray,
+    candidate_ids: np.ndarray,
+    target_ids: np.ndarray,
+    exclude_ids: np.ndarray,
+    unreachable: int,
+) -> np.ndarray:
+    """Each seed's rank of its target among the candidates: 1 + candidates with a strictly
+    higher cosine, the seed's `exclude_ids` entry not counted (SPEC's rank, over the scores
+    `cosine_top_k` orders). A target that is not a candidate, or is excluded, ranks `unreachable`.
+
+    `candidates` must be normalised (`normalise`); ids unique, in any order.
+    """
+    targets = np.asarray(target_ids, np.int64)
+    ranks = np.full(len(targets), unreachable, np.int64)
+    if len(candidate_ids) == 0 or len(targets) == 0:
+        return ranks
+    order = np.argsort(np.asarray(candidate_ids, np.int64), kind="stable")  # as cosine_top_k
+    ids = np.asarray(candidate_ids, np.int64)[order]
+    candidates = np.asarray(candidates)[order]
+    excluded = np.asarray(exclude_ids, np.int64)[:, None]
+    at = np.minimum(np.searchsorted(ids, targets), len(ids) - 1)
+    column = np.where(ids[at] == targets, at, -1)
+    reachable = (column >= 0) & (targets != excluded[:, 0])
+    step = max(1, _MAX_SCORES // len(ids))
+    for start in range(0, len(targets), step):
+        rows = slice(start, start + step)
+        scores = normalise(np.asarray(seed_vectors)[rows]) @ candidates.T
+        _mask(scores, ids, excluded[rows])
+        target = scores[np.arange(len(scores)), np.maximum(column[rows], 0)]
+        above = np.count_nonzero(scores > target[:, None], axis=1)
+        ranks[rows] = np.where(reachable[rows], 1 + above, unreachable)
+    return ranks
+
+
 def _mask(scores: np.ndarray, sorted_ids: np.ndarray, excluded: np.ndarray) -> None:
     """Sets the score of every excluded (row, candidate) to -inf, in place."""
     positions = np.minimum(np.searchsorted(sorted_ids, excluded), len(sorted_ids) - 1)
@@ -137,12 +173,8 @@ def _neighbour_batches(
     return neighbours
 
 
-def word2vec_neighbours(embeddings: DataFrame, vocabulary: DataFrame, k: int) -> DataFrame:
-    """Every item with a Word2Vec vector -> its k nearest items of I' (with a vector) by cosine.
-
-    Columns as BTRNN's seed table: seed_product_id, rank, product_id, score (the cosine),
-    recommender ('word2vec'), model_version ('baseline'), scored_at.
-    """
+def _candidates(embeddings: DataFrame, vocabulary: DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, normalised vectors) of the items the baseline recommends: I' with a vector."""
     rows = (
         embeddings.join(vocabulary.select("product_id"), "product_id", "left_semi")
         .select("product_id", "vector")
@@ -151,6 +183,16 @@ def word2vec_neighbours(embeddings: DataFrame, vocabulary: DataFrame, k: int) ->
     candidate_ids = np.array([row.product_id for row in rows], np.int64)
     vectors = [row.vector for row in rows]
     candidates = normalise(np.array(vectors, np.float32) if rows else np.zeros((0, 0), np.float32))
+    return candidate_ids, candidates
+
+
+def word2vec_neighbours(embeddings: DataFrame, vocabulary: DataFrame, k: int) -> DataFrame:
+    """Every item with a Word2Vec vector -> its k nearest items of I' (with a vector) by cosine.
+
+    Columns as BTRNN's seed table: seed_product_id, rank, product_id, score (the cosine),
+    recommender ('word2vec'), model_version ('baseline'), scored_at.
+    """
+    candidate_ids, candidates = _candidates(embeddings, vocabulary)
     seeds = embeddings.select(F.col("product_id").alias("seed_product_id"), "vector")
     scored = seeds.mapInPandas(
         _neighbour_batches(candidate_ids, candidates, k),
@@ -162,4 +204,37 @@ def word2vec_neighbours(embeddings: DataFrame, vocabulary: DataFrame, k: int) ->
             "model_version": F.lit(MODEL_VERSION),
             "scored_at": F.current_timestamp(),
         }
+    )
+
+
+def word2vec_target_ranks(
+    embeddings: DataFrame, vocabulary: DataFrame, tests: DataFrame, candidates: int
+) -> DataFrame:
+    """The evaluation's Word2Vec ranks, on the executors: for each tested user whose seed (last
+    item before the target) has a vector, the target's rank under `word2vec_neighbours`' cosine
+    with an unlimited k. Columns: user_id, recommender ('word2vec'), rank.
+    """
+    candidate_ids, vectors = _candidates(embeddings, vocabulary)
+    seeded = tests.join(
+        embeddings.select(F.col("product_id").alias("seed_product_id"), "vector"),
+        "seed_product_id",
+    ).select("user_id", "seed_product_id", "target_product_id", "vector")
+
+    def rank(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            if batch.empty:
+                continue
+            ranks = cosine_target_ranks(
+                np.stack(batch.vector.tolist()).astype(np.float32),
+                vectors,
+                candidate_ids,
+                batch.target_product_id.to_numpy(),
+                batch.seed_product_id.to_numpy(),
+                candidates,
+            )
+            yield pd.DataFrame({"user_id": batch.user_id, "rank": ranks.astype(np.int32)})
+
+    ranked = seeded.mapInPandas(rank, "user_id bigint, rank int")
+    return ranked.withColumn("recommender", F.lit(RECOMMENDER)).select(
+        "user_id", "recommender", "rank"
     )

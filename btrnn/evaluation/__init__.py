@@ -1,7 +1,8 @@
-"""The evaluation: SPEC's protocol (leave-last-out, full ranking), its metrics, rankers and report.
+"""The evaluation: SPEC's protocol (leave-last-out, full ranking), its metrics and report.
 
-- `protocol`: the held-out data layer, training, ranking, summary, release gate, ablations.
-- `rankers`: every recommender's score of every candidate, and the target ranks.
+- `protocol`: the held-out data layer, training, the rank tables (dbt models in
+  models/evaluation/, computed by each recommender's own scoring code), summary, release gate,
+  ablations.
 - `metrics`: target ranks, HR/NDCG/MRR, the Wilcoxon test, the release gate.
 - `report`: the self-contained HTML report.
 """

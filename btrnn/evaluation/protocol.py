@@ -2,8 +2,9 @@
 
 Steps: build the data layer with `evaluation_holdout` into its own schema (the last two purchases
 of every user with 3+ are invisible to Word2Vec, I', the windows and training), train BTRNN on
-it, then rank every candidate item (all items of the training portion) for each user's test
-target with BTRNN and the baselines, and summarise, gate and report.
+it, then let dbt rank every candidate item (all items of the training portion) for each user's
+test target with the code that fills each published table (models/evaluation/, table
+eval_target_ranks), and summarise, gate and report from that table.
 """
 
 from __future__ import annotations
@@ -19,29 +20,26 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from btrnn.artifacts import ModelStore
 from btrnn.bundle import ModelBundle
 from btrnn.dbt_runner import run_dbt
 from btrnn.evaluation.metrics import GateVerdict, RankSummary, release_gate, summarize
-from btrnn.evaluation.rankers import (
-    BASELINES,
-    BTRNN_MODELS,
-    EvaluationData,
-    Rankers,
-    rank_targets,
-)
 from btrnn.evaluation.report import write_report
 from btrnn.runtime import PROJECT_ROOT, state_dir
-from btrnn.scoring import Scorer
 from btrnn.train import TrainConfig, train_command
 from btrnn.warehouse import read_table
 
 EVALUATION_MODELS = (
     "+item_features +int_training_windows +int_validation_windows +int_label_vocabulary"
-    " +int_item_popularity +int_bought_next_pairs +int_purchases_ranked"
+    " +int_item_popularity +int_bought_next_pairs +int_products_catalog"
+    " +int_eval_test_inputs +int_eval_candidates"
 )
+BASELINES = ("popularity", "cooccurrence", "word2vec")
+BTRNN_MODELS = ("btrnn", "btrnn_seed")
+# The rank tables (models/evaluation/): the baselines' once, BTRNN's once per trained model.
+RANK_MODELS = ("eval_ranks_popularity", "eval_ranks_cooccurrence", "eval_ranks_word2vec")
+BTRNN_RANK_MODELS = ("eval_ranks_btrnn", "eval_target_ranks")
 
 # The evaluation's training: the measured default (docs/ablation.md), sized for 2 CPU cores.
 EVALUATION_TRAINING = TrainConfig(units=128, epochs=8, schema="btrnn_eval")
@@ -77,39 +75,6 @@ class EvaluationResult:
     runs: dict[str, list[RankSummary]] = field(default_factory=dict)  # one per seed
     spread: dict[str, dict[str, float]] = field(default_factory=dict)  # std over seeds
     train_seconds: list[float] = field(default_factory=list)
-
-
-def _padded_tail(items: list[int], length: int) -> list[int]:
-    tail = items[-length:]
-    return [0] * (length - len(tail)) + tail
-
-
-def read_evaluation_data(schema: str, input_length: int = 11) -> EvaluationData:
-    ranked = read_table("int_purchases_ranked", schema)
-    histories = read_table("int_purchase_histories", schema)
-    candidates = np.unique(np.concatenate(histories.product_ids.to_numpy()))
-    tested = ranked[ranked.purchase_count >= 3].sort_values(["user_id", "purchase_rank"])
-    inputs, targets, users = [], [], []
-    for user, purchases in tested.groupby("user_id", sort=True):
-        items = purchases.product_id.tolist()
-        users.append(user)
-        targets.append(items[-1])
-        inputs.append(_padded_tail(items[:-1], input_length))  # includes the validation item
-    trained = np.concatenate(histories.product_ids.to_numpy())
-    counts = pd.Series(trained).value_counts()
-    embeddings = read_table("item_embeddings", schema)
-    return EvaluationData(
-        candidates=candidates,
-        users=np.asarray(users, dtype=np.int64),
-        inputs=np.asarray(inputs, dtype=np.int64),
-        targets=np.asarray(targets, dtype=np.int64),
-        popularity=counts.reindex(candidates, fill_value=0).to_numpy(dtype=np.float64),
-        pairs=read_table("int_bought_next_pairs", schema),
-        vectors={
-            int(p): np.asarray(v)
-            for p, v in zip(embeddings.product_id, embeddings.vector, strict=False)
-        },
-    )
 
 
 def _train(config: TrainConfig, model_uri: str) -> str:
@@ -180,13 +145,17 @@ def data_layer_marker(schema: str) -> Path:
     return state_dir() / f"data-layer-{schema}.json"
 
 
-def build_data_layer(config: EvaluationConfig) -> None:
-    """dbt build of the evaluation models with the holdout; skipped when already built alike."""
-    variables = {
+def _data_variables(config: EvaluationConfig) -> dict[str, Any]:
+    return {
         **config.variables,
         "evaluation_holdout": True,
         "every_prefix_windows": config.every_prefix_windows,
     }
+
+
+def build_data_layer(config: EvaluationConfig) -> None:
+    """dbt build of the evaluation models with the holdout; skipped when already built alike."""
+    variables = _data_variables(config)
     recorded = json.dumps({"variables": variables, "models": EVALUATION_MODELS}, sort_keys=True)
     marker = data_layer_marker(config.schema)
     if config.reuse_data_layer and marker.exists() and marker.read_text() == recorded:
@@ -199,34 +168,58 @@ def build_data_layer(config: EvaluationConfig) -> None:
     marker.write_text(recorded)
 
 
+def build_ranks(
+    config: EvaluationConfig, model_uri: str, version: str, baselines: bool
+) -> dict[str, np.ndarray]:
+    """Every recommender's rank of each test target, in the warehouse (models/evaluation/): the
+    code that fills each published table computes them, BTRNN's on the executors in its scoring
+    call. Returns eval_target_ranks as one array per recommender, users in id order.
+    """
+    models = (*RANK_MODELS, *BTRNN_RANK_MODELS) if baselines else BTRNN_RANK_MODELS
+    variables = {**_data_variables(config), "model_uri": model_uri, "model_version": version}
+    run_dbt(
+        ["build", "--select", *models], variables=variables, env={"BTRNN_SCHEMA": config.schema}
+    )
+    ranks = read_table("eval_target_ranks", config.schema).sort_values("user_id")
+    by_recommender = dict(tuple(ranks.groupby("recommender", sort=False)))
+    return {
+        name: by_recommender[name]["rank"].to_numpy(np.int64)
+        for name in (*BTRNN_MODELS, *BASELINES)
+    }
+
+
+def count_candidates(schema: str) -> int:
+    return len(read_table("int_eval_candidates", schema))
+
+
 def _train_and_rank(
-    config: EvaluationConfig, data: EvaluationData, model_uri: str
-) -> tuple[list[dict[str, np.ndarray]], list[str], list[float], Rankers]:
-    """BTRNN trained once per seed; each run's ranks of the test targets (BTRNN's models only)."""
+    config: EvaluationConfig, model_uri: str
+) -> tuple[list[dict[str, np.ndarray]], list[str], list[float]]:
+    """BTRNN trained once per seed; each run's ranks of the test targets (the first run's also
+    holds the baselines')."""
     runs, versions, seconds = [], [], []
-    rankers: Rankers | None = None
     for offset in range(config.seeds):
         seed = config.train.seed + offset
         print(f"=== training BTRNN on the training portion (seed {seed})")
         version = _train(replace(config.train, seed=seed), model_uri)
         folder = ModelStore.from_uri(model_uri).fetch(version, state_dir() / "evaluation-cache")
         seconds.append(float(ModelBundle.read(folder).metadata["metrics"]["seconds"]))
-        rankers = Rankers(data, Scorer(folder))
         print(f"=== ranking every candidate for every user's test target (seed {seed})")
-        runs.append(rank_targets(data, rankers, BTRNN_MODELS))
+        runs.append(build_ranks(config, model_uri, version, baselines=offset == 0))
         versions.append(version)
-    assert rankers is not None, "seeds must be >= 1"
-    return runs, versions, seconds, rankers
+    if not runs:
+        raise ValueError("seeds must be >= 1")
+    return runs, versions, seconds
 
 
 def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
     started = time.perf_counter()
     build_data_layer(config)
     model_uri = str(state_dir() / "evaluation-models")
-    data = read_evaluation_data(config.schema)
-    runs, versions, seconds, rankers = _train_and_rank(config, data, model_uri)
-    ranks = {**runs[0], **rank_targets(data, rankers, BASELINES)}
-    n_candidates = len(data.candidates)
+    runs, versions, seconds = _train_and_rank(config, model_uri)
+    ranks = runs[0]
+    n_candidates = count_candidates(config.schema)
+    users = len(ranks["btrnn"])
     seed = config.train.seed
     per_seed = {
         name: [summarize(run[name], n_candidates, seed) for run in runs] for name in BTRNN_MODELS
@@ -244,7 +237,7 @@ def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
         "data": json.dumps(dict(config.variables), default=str)
         if config.variables
         else "bundled sample",
-        "users": len(data.users),
+        "users": users,
         "candidates": n_candidates,
         "model_version": ", ".join(versions),
         "train_seconds": ", ".join(f"{s:.0f}" for s in seconds),

@@ -163,3 +163,76 @@ def test_plain_dbt_publishes_the_newest_verdict_for_its_data(evaluation):
     personal, seeds, log = _compiled_defaults(warehouse, {"shop_schema": "another_shop_raw"})
     assert (personal, seeds) == ("recs_next_order_btrnn", "recs_bought_next_btrnn")
     assert "no release gate verdict for this data in btrnn.release_gate" in log
+
+
+def _within_ties(rank: int, above: np.ndarray, ties: np.ndarray) -> bool:
+    """1 + scores strictly above <= rank <= 1 + scores above or (nearly) tied: the rank counts
+    strictly higher scores; two runs of one model may differ in the last bits."""
+    return 1 + int(above.sum()) <= rank <= 1 + int(above.sum() + ties.sum())
+
+
+def test_ranks_agree_with_the_tables_each_recommender_publishes(evaluation):
+    """The gate judges the code that fills the tables: a target in a user's seed table sits at
+    its eval rank (up to ties), a target missing from it ranks below every row; BTRNN's
+    personalised rank is the model's own full ranking."""
+    warehouse, result = evaluation
+    variables = {
+        "evaluation_holdout": True,
+        "every_prefix_windows": True,
+        "model_uri": str(warehouse.root / "evaluation-models"),
+        "model_version": result.model_version,
+    }
+    tables = {
+        "cooccurrence": "recs_bought_next_cooccurrence",
+        "word2vec": "recs_bought_next_word2vec",
+        "btrnn_seed": "recs_bought_next_btrnn",
+    }
+    warehouse.dbt(
+        "build", "--select", "int_scoring_inputs_seeds", "int_seeds_scored", *tables.values(),
+        variables=variables, env={"BTRNN_SCHEMA": "btrnn_eval"},
+    )  # fmt: skip
+    tests = warehouse.read("int_eval_test_inputs", "btrnn_eval").set_index("user_id")
+    ranks = warehouse.read("eval_target_ranks", "btrnn_eval")
+    assert set(ranks.model_version[ranks.recommender == "btrnn"]) == {result.model_version}
+    ranks = ranks.pivot(index="user_id", columns="recommender", values="rank")
+    n_candidates = len(warehouse.read("int_eval_candidates", "btrnn_eval"))
+    for recommender, table in tables.items():
+        rows = warehouse.read(table, "btrnn_eval")
+        by_seed = dict(tuple(rows.groupby("seed_product_id")))
+        hits = misses = 0
+        for user, test in tests.iterrows():
+            recs = by_seed.get(test.seed_product_id)
+            if recs is None:
+                continue  # the per-user table's fallback serves this user
+            rank, scores = ranks.at[user, recommender], recs.score.to_numpy()
+            hit = recs[recs.product_id == test.target_product_id]
+            if len(hit):
+                at, score = int(hit["rank"].iloc[0]), float(hit.score.iloc[0])
+                close = np.isclose(scores, score, rtol=1e-5, atol=0)
+                assert _within_ties(rank, (scores > score) & ~close, close), (recommender, user)
+                assert rank <= at + close.sum() - 1
+                hits += 1
+            else:
+                assert (
+                    rank
+                    >= 1
+                    + ((scores > scores.min()) & ~np.isclose(scores, scores.min(), rtol=1e-5)).sum()
+                )
+                misses += 1
+        assert hits > 0 and misses > 0, recommender
+
+    from btrnn.artifacts import ModelStore
+    from btrnn.scoring import Scorer
+
+    store = ModelStore.from_uri(str(warehouse.root / "evaluation-models"))
+    scorer = Scorer(store.fetch(result.model_version, warehouse.root / "fetched-latest"))
+    sample = tests.head(300)
+    logits = scorer.logits(np.stack(sample.input_product_ids.tolist()).astype(np.int64))
+    columns = scorer.label_columns(sample.target_product_id.to_numpy())
+    for row, (user, column) in enumerate(zip(sample.index, columns, strict=True)):
+        if column < 0:
+            assert ranks.at[user, "btrnn"] == n_candidates  # outside I': BTRNN cannot name it
+            continue
+        target = logits[row, column]
+        close = np.isclose(logits[row], target, rtol=1e-5, atol=1e-6)
+        assert _within_ties(ranks.at[user, "btrnn"], (logits[row] > target) & ~close, close)

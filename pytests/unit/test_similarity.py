@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from btrnn.similarity import cosine_similarities, cosine_top_k, normalise
+from btrnn.similarity import cosine_similarities, cosine_target_ranks, cosine_top_k, normalise
 
 # Candidates 10..40: 10 and 20 point along x (20 twice as long), 30 along y, 40 diagonal.
 CANDIDATE_IDS = np.array([10, 20, 30, 40])
@@ -104,3 +104,34 @@ def test_cosine_top_k_handles_empty_inputs_and_rejects_bad_shapes():
         cosine_top_k(np.zeros(2), CANDIDATES, CANDIDATE_IDS, k=1)
     with pytest.raises(ValueError):
         cosine_top_k(np.zeros((1, 2)), CANDIDATES, CANDIDATE_IDS[:3], k=1)
+
+
+def test_cosine_target_ranks_count_the_candidates_scored_strictly_higher():
+    seeds = np.array([[0.1, 1.0], [1.0, 0.9], [1.0, 0.0]])
+    unit = normalise(CANDIDATES)
+    ranks = cosine_target_ranks(
+        seeds, unit, CANDIDATE_IDS, np.array([30, 10, 20]), np.array([99, 99, 99]), 7
+    )
+    # Seed 1 ranks 30 first; seed 2: 40 above 10; seed 3: 10 and 20 tie at 1 (ties favour it).
+    assert ranks.tolist() == [1, 2, 1]
+    # Each rank agrees with the position cosine_top_k gives the target.
+    ids, _ = cosine_top_k(seeds, unit, CANDIDATE_IDS, k=4, candidates_normalised=True)
+    assert [list(row).index(t) + 1 for row, t in zip(ids, [30, 10], strict=False)] == [1, 2]
+
+
+def test_cosine_target_ranks_skip_the_seed_and_rank_unreachable_targets_last():
+    seeds = CANDIDATES[[3, 3, 3, 0]]  # the diagonal item 40 as seed, then item 10
+    unit = normalise(CANDIDATES)
+    targets = np.array([10, 40, 55, 30])
+    ranks = cosine_target_ranks(seeds, unit, CANDIDATE_IDS, targets, np.array([40, 40, 40, 10]), 9)
+    # 10 follows only the (excluded) seed itself; the seed and a non-candidate rank last; for
+    # seed 10 (excluded), 20 is above 30 and 40 is above 30.
+    assert ranks.tolist() == [1, 9, 9, 3]
+    # Candidate order does not matter.
+    order = np.array([2, 0, 3, 1])
+    shuffled = cosine_target_ranks(
+        seeds, unit[order], CANDIDATE_IDS[order], targets, np.array([40, 40, 40, 10]), 9
+    )
+    assert shuffled.tolist() == ranks.tolist()
+    empty = cosine_target_ranks(seeds, unit[:0], CANDIDATE_IDS[:0], targets, targets, 9)
+    assert empty.tolist() == [9, 9, 9, 9]
