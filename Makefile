@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.btrnn-installed
 PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
 
-.PHONY: install lock demo test test-fast test-integration test-model lint bench bench-training \
+.PHONY: install lock demo test test-fast test-integration test-model lint bench bench-training bench-scale \
 	evaluate evaluate-online-retail cluster-up cluster-down cluster-status clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml adapter/pyproject.toml
@@ -59,6 +59,11 @@ bench: $(STAMP)
 # Training step time, full vs sampled softmax at |I'| = 10,000 and 400,000 (~3 minutes, 11 GB).
 bench-training: $(STAMP)
 	$(BIN)/python -m btrnn.bench.training
+
+# Wall time per stage (generator, data layer, training slice, scoring) at 1x, 4x, 16x a base shop,
+# with the fitted growth exponents: reports/bench-scale.{json,md,svg} (README "Growth").
+bench-scale: $(STAMP)
+	$(BIN)/python -m btrnn.bench.growth
 
 # Leave-last-out evaluation of BTRNN and the baselines on the bundled sample (report in reports/).
 evaluate: $(STAMP)

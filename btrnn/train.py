@@ -80,6 +80,9 @@ class TrainConfig:
         0.75, "sampled loss: negatives drawn with q proportional to (label count + 1) ** alpha"
     )
     sampled_above: int = _option(SAMPLED_ABOVE, "--loss auto samples above this |I'|")
+    max_steps: int = _option(
+        0, "train at most this many batches per epoch (0: the whole epoch): a bounded run"
+    )
     seed: int = _option(42, "random seed of initialisation and shuffling")
     schema: str = _option("btrnn", "warehouse schema dbt built")
 
@@ -90,6 +93,8 @@ class TrainConfig:
             raise ValueError(f"loss must be one of {LOSSES}")
         if self.negatives < 1:
             raise ValueError("negatives must be at least 1")
+        if self.max_steps < 0:
+            raise ValueError("max_steps must be 0 (whole epochs) or more")
 
     def loss_settings(self, n_labels: int) -> LossSettings:
         """The loss a run over `n_labels` output columns trains with (`auto` resolved)."""
@@ -311,13 +316,19 @@ def fit(
     settings = config.loss_settings(model_config.n_labels)
     model = build_model(model_config, compile=settings.loss == "full")
     train = make_dataset(data.windows, items, config.batch_size, True, config.seed)
+    if config.max_steps:
+        train = train.take(config.max_steps)
+    per_epoch = min(len(data.windows), config.max_steps * config.batch_size or len(data.windows))
     train_epoch = _epoch_trainer(model, settings, data, config)
     sign = 1.0 if HIGHER_IS_BETTER[config.monitor] else -1.0
     curve: list[dict[str, float]] = []
     best_epoch, best_value, best_weights = 0, -np.inf, None
     started = time.perf_counter()
+    stepping = 0.0  # seconds in training steps, validation ranking not included
     for epoch in range(1, config.epochs + 1):
+        epoch_started = time.perf_counter()
         point = {"epoch": epoch, "loss": train_epoch(train)}
+        stepping += time.perf_counter() - epoch_started
         if len(data.validation):
             summary = validation_summary(model, data.validation, items, config.batch_size)
             point.update({k: float(v) for k, v in summary.as_dict().items() if k in _CURVE})
@@ -349,10 +360,14 @@ def fit(
         "epochs_run": len(curve),
         "training_loss": settings.as_metadata(),  # what the curve's "loss" values are
         "train_windows": len(data.windows),
+        "windows_per_epoch": per_epoch,  # fewer than train_windows with max_steps
         "validation_windows": len(data.validation),
         "seconds": round(seconds, 1),
         # Training windows seen per second, validation ranking included; the process's peak RSS.
-        "examples_per_s": round(len(data.windows) * len(curve) / max(seconds, 1e-9), 1),
+        "examples_per_s": round(per_epoch * len(curve) / max(seconds, 1e-9), 1),
+        # The training steps alone (what grows with the windows; validation grows with users).
+        "step_seconds": round(stepping, 1),
+        "train_examples_per_s": round(per_epoch * len(curve) / max(stepping, 1e-9), 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     return model, model_config, items, metrics

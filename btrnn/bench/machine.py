@@ -115,6 +115,22 @@ def cpu_name() -> str:
     return platform.processor()
 
 
+# The CPU features that change the float32 / reduced-precision GEMM rate (benchmarks record them).
+_VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+
+
+def cpu_flags() -> list[str]:
+    """Which of the vector extensions that matter for GEMM this CPU has (from /proc/cpuinfo)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                present = set(line.split(":", 1)[1].split())
+                return [flag for flag in _VECTOR_FLAGS if flag in present]
+    except OSError:
+        pass
+    return []
+
+
 def library_versions() -> str:
     """Versions of the libraries whose speed is measured: numpy, TensorFlow, Keras, PySpark."""
     import keras

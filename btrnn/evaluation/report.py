@@ -120,7 +120,7 @@ def _polyline(points: Sequence[tuple[float, float]], colour: str, dashed: bool =
     return f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
 
 
-def _svg_chart(
+def svg_chart(
     title: str,
     x_label: str,
     y_label: str,
@@ -207,7 +207,7 @@ def _hit_rate_svg(
     series.append(("random", RANDOM_COLOUR, [(x_of(k), k / n_candidates) for k in ks], True))
     x_ticks = [(x_of(10**e), f"{10**e:,}") for e in range(int(math.log10(n_candidates)) + 1)]
     y_ticks = [(v / 5, f"{v / 5:.1f}") for v in range(6)]
-    return _svg_chart(
+    return svg_chart(
         "Hit rate at K", "K (log scale)", "HR@K (share of users)", x_ticks, y_ticks, series
     )
 
@@ -236,7 +236,7 @@ def _rank_distribution_svg(
     )
     x_ticks = [(v / 5, f"{20 * v}%") for v in range(6)]
     y_ticks = [(v / 5, f"{top * v / 5:.2f}") for v in range(6)]
-    return _svg_chart(
+    return svg_chart(
         "Rank distribution",
         f"rank percentile (rank / candidates, {HISTOGRAM_BINS} bins)",
         "share of users",

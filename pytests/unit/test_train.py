@@ -50,6 +50,7 @@ def _parse(command: list[str]) -> TrainConfig:
             negatives=64,
             sampler_alpha=0.5,
             sampled_above=1_000,
+            max_steps=12,
             seed=3,
             schema="elsewhere",
         ),
@@ -132,6 +133,17 @@ def test_fit_stops_after_patience_epochs_without_progress(tmp_path):
     assert list(rows[0]) == list(METRICS_LOG_FIELDS)
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
     assert [float(r["loss"]) for r in rows] == pytest.approx([p["loss"] for p in metrics["curve"]])
+
+
+def test_max_steps_bounds_every_epoch():
+    config = TrainConfig(units=4, epochs=2, batch_size=32, patience=5, max_steps=3)
+    model, _, _, metrics = fit(toy_data(), config)
+    assert int(model.optimizer.iterations.numpy()) == 2 * 3  # 13 batches per epoch without it
+    assert metrics["windows_per_epoch"] == 96 and metrics["train_windows"] == 400
+    assert 0 < metrics["step_seconds"] <= metrics["seconds"]
+    assert metrics["train_examples_per_s"] >= metrics["examples_per_s"]
+    with pytest.raises(ValueError, match="max_steps"):
+        TrainConfig(max_steps=-1)
 
 
 def test_without_validation_every_epoch_runs_and_the_last_is_kept():
