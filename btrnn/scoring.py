@@ -128,7 +128,9 @@ class Scorer:
         self._forward = forward
         self._logits = all_logits
         self._above_target = above_target
+        # Sorted once: label_columns runs on every batch.
         self._label_order = np.argsort(self.labels, kind="stable")
+        self._sorted_labels = self.labels[self._label_order]
 
     def logits(self, inputs: np.ndarray) -> np.ndarray:
         """Every output column's logit (the evaluation's full ranking; scoring never needs it)."""
@@ -138,7 +140,7 @@ class Scorer:
     def label_columns(self, product_ids: np.ndarray) -> np.ndarray:
         """Each product's output column, -1 for products outside I'."""
         ids = np.asarray(product_ids, np.int64)
-        ordered = self.labels[self._label_order]
+        ordered = self._sorted_labels
         at = np.minimum(np.searchsorted(ordered, ids), len(ordered) - 1)
         return np.where(ordered[at] == ids, self._label_order[at], -1)
 
