@@ -237,6 +237,25 @@ def test_scoring_loads_the_model_once_per_executor_python_worker(
     assert batches >= 10 * len(pids)
 
 
+def test_bi_sees_the_descriptions_of_every_published_table(
+    standing_cluster: StandingCluster, pipeline: Path, rebuilt_while_reading: Rebuild
+):
+    """persist_docs: each published view (over a build, or a *_default view) carries its model's
+    description and its columns', also after a rebuild switched it to a new build."""
+    nodes = json.loads((pipeline / "target" / "manifest.json").read_text())["nodes"]
+    cursor = thrift_cursor(standing_cluster)
+    for name in (*PUBLISHED, "recs_next_order_btrnn"):
+        model = nodes[f"model.btrnn.{name}"]
+        cursor.execute(f"describe table extended {SCHEMA}.{name}")
+        rows = [tuple(row) for row in cursor.fetchall()]
+        details = {row[0]: (row[1] or "").strip() for row in rows}
+        assert details["Comment"] == model["description"].strip(), name
+        comments = {row[0]: (row[2] or "").strip() for row in rows[: rows.index(("", "", ""))]}
+        documented = {c: d["description"].strip() for c, d in model["columns"].items()}
+        assert documented and set(documented) <= set(comments), name
+        assert {c: comments[c] for c in documented} == documented, name
+
+
 COMPARED = {
     **{name: "user_id" for name in (*BASELINES, "recs_next_order_btrnn")},
     **{name: "seed_product_id" for name in SEED_TABLES},

@@ -68,6 +68,8 @@
       {%- set previous_relation = spark_python__relation_named(identifier ~ '__p00000000000000_00000000') -%}
       {{ adapter.rename_relation(old_relation, previous_relation) }}
     {%- endif -%}
+    {# Column comments go on the build before it goes live: the view shows its columns'. #}
+    {% do persist_docs(build_relation, model, for_relation=false) %}
     {# Spark's `create or replace view` drops the view and creates it again: a reader can miss
        it in between. `alter view ... as` updates it in one metastore call. The property that
        names the build follows; until it does it still names the build before, which is kept. #}
@@ -106,7 +108,7 @@
 
   {% set should_revoke = should_revoke(old_relation, full_refresh_mode=True) %}
   {% do apply_grants(target_relation, grant_config, should_revoke) %}
-  {% do persist_docs(target_relation, model) %}
+  {% do persist_docs(target_relation, model, for_columns=(publish != 'view')) %}
   {{ run_hooks(post_hooks) }}
 
   {{ return({'relations': [target_relation]}) }}
