@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import json
 import logging
 import resource
 import sys
@@ -104,28 +105,72 @@ class TrainConfig:
 
 
 def add_train_options(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
-    """One option per TrainConfig field, defaulting to `defaults` (no number repeated here)."""
+    """One option per TrainConfig field, defaulting to `defaults` (no number repeated here), and
+    `--config`, a YAML file of the same settings. A flag given on the command line wins over the
+    file, the file over `defaults` (the options default to None: "not given")."""
+    parser.set_defaults(train_defaults=defaults)
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="YAML of these training settings (name: value, e.g. `units: 128`); give `btrnn "
+        "evaluate` and `btrnn train` the same file, so the release gate judges the model that is "
+        "published (flags override the file)",
+    )
     for item in dataclasses.fields(TrainConfig):
         flag = "--" + item.name.replace("_", "-")
         value = getattr(defaults, item.name)
         help_text = f"{item.metadata['help']} (default: {value})"
         if isinstance(value, bool):
             parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=value, help=help_text
+                flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
             )
         else:
             parser.add_argument(
                 flag,
                 type=type(value),
-                default=value,
+                default=None,
                 choices=item.metadata["choices"],
                 help=help_text,
             )
 
 
+def read_train_config(path: Path) -> dict[str, Any]:
+    """The settings of a `--config` file, each checked against its TrainConfig field."""
+    import yaml
+
+    values = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(values, dict):
+        raise ValueError(f"{path}: expected a mapping of training settings (e.g. `units: 128`)")
+    defaults = asdict(TrainConfig())
+    checked = {}
+    for name, value in values.items():
+        key = str(name).replace("-", "_")
+        if key not in defaults:
+            known = ", ".join(sorted(defaults))
+            raise ValueError(f"{path}: unknown training setting {name!r} (known: {known})")
+        kind = type(defaults[key])
+        wrong = ValueError(f"{path}: {name} must be of type {kind.__name__}, got {value!r}")
+        if isinstance(value, bool) != (kind is bool) or not isinstance(value, int | float | str):
+            raise wrong
+        try:
+            checked[key] = kind(value)
+        except ValueError as error:
+            raise wrong from error
+    return checked
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The TrainConfig the options of `add_train_options` describe."""
-    return TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
+    """The TrainConfig the options of `add_train_options` describe: defaults, then the
+    `--config` file, then the flags given."""
+    values = asdict(args.train_defaults)
+    if args.config is not None:
+        values.update(read_train_config(args.config))
+    for item in dataclasses.fields(TrainConfig):
+        given = getattr(args, item.name)
+        if given is not None:
+            values[item.name] = given
+    return TrainConfig(**values)
 
 
 def train_command(config: TrainConfig, model_uri: str | None = None) -> list[str]:
@@ -462,9 +507,34 @@ def train_and_publish(
     }
     with tempfile.TemporaryDirectory(prefix="btrnn-bundle-") as folder:
         ModelBundle(model_config, data.labels, items, metadata).write(Path(folder), model)
-        return store.publish(
+        published = store.publish(
             Path(folder),
             version=version,
             make_current=make_current,
             expected_current=expected_current,
         )
+    record_training(spark, config, published, model_uri)
+    return published
+
+
+TRAININGS_TABLE = "model_trainings"
+
+
+def record_training(spark: SparkSession, config: TrainConfig, version: str, model_uri: str) -> None:
+    """A row of `<schema>.model_trainings`: the version and the settings it was trained with.
+
+    The *_default views publish BTRNN only when the model that scored its table was trained with
+    the settings the release gate judged (macros/release_gate.sql reads this table).
+    """
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    fields = ("model_version", "model_uri", "trained_at", "training")
+    row = (
+        version,
+        model_uri,
+        datetime.now(UTC).isoformat(timespec="seconds"),
+        json.dumps(asdict(config), sort_keys=True),
+    )
+    schema = StructType([StructField(name, StringType()) for name in fields])
+    frame = spark.createDataFrame([row], schema)
+    frame.write.mode("append").format("parquet").saveAsTable(f"{config.schema}.{TRAININGS_TABLE}")

@@ -8,7 +8,12 @@
   One row per evaluation: evaluated_at, run_id, data_key (see btrnn_data_key), data (the vars
   that name the data, as JSON), metric, figures (each recommender's value of the metric),
   passed, default_recommender, training (the configuration BTRNN was trained with, as JSON),
-  message.
+  message, best_baseline.
+
+  A verdict for BTRNN holds only for a model trained like the one judged: `btrnn train` records
+  each model's settings in `model_trainings` (btrnn.train.record_training), and the gate's choice
+  of BTRNN stands only when the model that scored the BTRNN table was trained with the judged
+  settings (btrnn_model_mismatch); otherwise the views publish the best baseline and say why.
 #}
 
 {# Every recommender a *_default view can publish. #}
@@ -59,8 +64,11 @@
       'create table if not exists ' ~ table ~ ' ('
       ~ 'evaluated_at timestamp, run_id string, data_key string, data string, metric string, '
       ~ 'figures map<string, double>, passed boolean, default_recommender string, '
-      ~ 'training string, message string) using parquet'
+      ~ 'training string, message string, best_baseline string) using parquet'
   ) %}
+  {%- if 'best_baseline' not in adapter.get_columns_in_relation(btrnn_gate_relation()) | map(attribute='name') | list -%}
+    {% do run_query('alter table ' ~ table ~ ' add columns (best_baseline string)') %}
+  {%- endif -%}
   {% do run_query(
       'insert into ' ~ table ~ ' select current_timestamp(), '
       ~ sql_string(verdict.run_id) ~ ', '
@@ -71,23 +79,79 @@
       ~ ('true' if verdict.passed else 'false') ~ ', '
       ~ sql_string(verdict.default_recommender) ~ ', '
       ~ sql_string(tojson(verdict.training, sort_keys=true)) ~ ', '
-      ~ sql_string(verdict.message)
+      ~ sql_string(verdict.message) ~ ', '
+      ~ sql_string(verdict.get('best_baseline') or 'popularity')
   ) %}
   {{ log('release gate recorded in ' ~ table ~ ': ' ~ verdict.message ~ '; the *_default views publish ' ~ verdict.default_recommender ~ ' for this data', info=true) }}
 {% endmacro %}
 
 
-{# The default recommender of the newest verdict for this run's data; none when no evaluation of
-   this data has been recorded in this schema. #}
-{% macro btrnn_gate_choice() %}
+{% macro btrnn_gate_relation() %}
+  {{ return(api.Relation.create(schema=target.schema, identifier='release_gate', type='table')) }}
+{% endmacro %}
+
+
+{# The newest verdict for this run's data as a dict (default_recommender, best_baseline,
+   training); none when no evaluation of this data has been recorded in this schema. #}
+{% macro btrnn_gate_verdict() %}
   {%- if not execute -%}{{ return(none) }}{%- endif -%}
   {%- if adapter.get_relation(database=none, schema=target.schema, identifier='release_gate') is none -%}
     {{ return(none) }}
   {%- endif -%}
+  {%- set columns = adapter.get_columns_in_relation(btrnn_gate_relation()) | map(attribute='name') | list -%}
   {%- set newest = run_query(
-      'select default_recommender from ' ~ btrnn_release_gate_table()
+      'select default_recommender, '
+      ~ ('best_baseline' if 'best_baseline' in columns else "'popularity'")
+      ~ ', training from ' ~ btrnn_release_gate_table()
       ~ ' where data_key = ' ~ sql_string(btrnn_data_key())
       ~ ' order by evaluated_at desc, run_id desc limit 1'
   ) -%}
-  {{ return(newest.rows[0][0] if newest.rows | length > 0 else none) }}
+  {%- if newest.rows | length == 0 -%}{{ return(none) }}{%- endif -%}
+  {%- set row = newest.rows[0] -%}
+  {{ return({'default_recommender': row[0], 'best_baseline': row[1] or 'popularity',
+             'training': fromjson(row[2] or '{}')}) }}
+{% endmacro %}
+
+
+{# Settings that do not make another model: the seed (the gate judges the mean over seeds) and
+   the schema (the evaluation trains in its own). Window layout is a data-layer var, checked
+   against this run's. #}
+{% macro btrnn_unjudged_settings() %}
+  {{ return(['seed', 'schema', 'every_prefix_windows']) }}
+{% endmacro %}
+
+
+{# Why the BTRNN rows of `btrnn_table` do not come from a model trained like the one the gate
+   judged (`judged`: the verdict's training settings); none when they do. #}
+{% macro btrnn_model_mismatch(btrnn_table, judged) %}
+  {%- if judged.get('every_prefix_windows') is not none and judged.every_prefix_windows != var('every_prefix_windows') -%}
+    {{ return('the gate judged every_prefix_windows=' ~ judged.every_prefix_windows ~ ', this run builds ' ~ var('every_prefix_windows')) }}
+  {%- endif -%}
+  {%- set relation = adapter.get_relation(database=none, schema=target.schema, identifier=btrnn_table) -%}
+  {%- if relation is none -%}
+    {{ return(btrnn_table ~ ' is not built yet') }}
+  {%- endif -%}
+  {%- set scored = run_query(
+      'select model_version from ' ~ relation ~ " where recommender = 'btrnn'"
+      ~ ' order by scored_at desc limit 1').rows -%}
+  {%- if scored | length == 0 -%}
+    {{ return(btrnn_table ~ ' has no rows scored by a BTRNN model') }}
+  {%- endif -%}
+  {%- set version = scored[0][0] -%}
+  {%- set trainings = adapter.get_relation(database=none, schema=target.schema, identifier='model_trainings') -%}
+  {%- set recorded = [] if trainings is none else run_query(
+      'select training from ' ~ trainings ~ ' where model_version = ' ~ sql_string(version)
+      ~ ' order by trained_at desc limit 1').rows -%}
+  {%- if recorded | length == 0 -%}
+    {{ return('model ' ~ version ~ ' has no training record in ' ~ target.schema ~ '.model_trainings (train it with `btrnn train`)') }}
+  {%- endif -%}
+  {%- set trained = fromjson(recorded[0][0]) -%}
+  {%- set differences = [] -%}
+  {%- for name, value in judged.items() | sort if name not in btrnn_unjudged_settings() and trained.get(name) != value -%}
+    {%- do differences.append(name ~ '=' ~ trained.get(name) ~ ' (judged: ' ~ value ~ ')') -%}
+  {%- endfor -%}
+  {%- if differences -%}
+    {{ return('model ' ~ version ~ ' was trained with ' ~ differences | join(', ')) }}
+  {%- endif -%}
+  {{ return(none) }}
 {% endmacro %}

@@ -298,6 +298,7 @@ def record_verdict(
         "figures": {name: float(getattr(s, gate.metric)) for name, s in gated.items()},
         "passed": gate.passed,
         "default_recommender": _chosen(gate),
+        "best_baseline": gate.best_baseline,
         "training": {**training, "every_prefix_windows": config.every_prefix_windows},
         "message": gate.message,
     }

@@ -4,7 +4,7 @@
 -- depends_on: {{ ref('recs_bought_next_btrnn') }}
 -- depends_on: {{ ref('recs_bought_next_cooccurrence') }}
 -- depends_on: {{ ref('recs_bought_next_word2vec') }}
-{%- set chosen = published_recommender() %}
+{%- set chosen = published_recommender('recs_bought_next_btrnn') %}
 {%- set table = {
     'btrnn': 'recs_bought_next_btrnn',
     'popularity': 'recs_bought_next_cooccurrence',

@@ -6,7 +6,7 @@
 -- depends_on: {{ ref('recs_next_order_word2vec') }}
 
 with published as (
-    select * from {{ ref('recs_next_order_' ~ published_recommender()) }}
+    select * from {{ ref('recs_next_order_' ~ published_recommender('recs_next_order_btrnn')) }}
 )
 
 select * from published

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
 
 from btrnn.evaluation.protocol import EVALUATION_TRAINING, EvaluationConfig, run_evaluation
+
+TRAINING = replace(EVALUATION_TRAINING, units=64, epochs=3)
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +21,7 @@ def evaluation(warehouse, tmp_path_factory):
     for name, value in warehouse.env.items():
         patch.setenv(name, value)
     try:
-        training = replace(EVALUATION_TRAINING, units=64, epochs=3)
-        result = run_evaluation(EvaluationConfig(train=training, seeds=2, report=report))
+        result = run_evaluation(EvaluationConfig(train=TRAINING, seeds=2, report=report))
     finally:
         patch.undo()
     return warehouse, result
@@ -128,11 +129,11 @@ def test_gate_verdict_and_report_are_written(evaluation):
     )
 
 
-def _compiled_defaults(warehouse, variables=None) -> tuple[str, str, str]:
+def _compiled_defaults(warehouse, variables=None, env=None) -> tuple[str, str, str]:
     """The tables `dbt compile` makes the two *_default views select from, and its log."""
     done = warehouse.dbt(
         "compile", "--select", "recs_next_order_default recs_bought_next_default",
-        variables=variables, capture=True,
+        variables=variables, env=env, capture=True,
     )  # fmt: skip
     marts = warehouse.root / "target" / "compiled" / "btrnn" / "models" / "marts"
     tables = []
@@ -142,39 +143,24 @@ def _compiled_defaults(warehouse, variables=None) -> tuple[str, str, str]:
     return tables[0], tables[1], done.stdout
 
 
-def test_plain_dbt_publishes_the_newest_verdict_for_its_data(evaluation):
-    """dbt alone (no gate passed in by the btrnn command) follows the release_gate table: the
-    newest verdict for the run's data, and btrnn, saying why, for data never evaluated."""
-    warehouse, _ = evaluation
-    baseline_wins = {
-        "run_id": "later-run", "metric": "ndcg_at_100", "passed": False,
-        "figures": {"btrnn": 0.1, "cooccurrence": 0.2},
-        "default_recommender": "cooccurrence", "training": {"units": 64},
-        "message": "FAIL: btrnn ndcg_at_100 0.1000 does not beat best baseline cooccurrence",
-    }  # fmt: skip
-    warehouse.dbt(
-        "run-operation", "record_release_gate", "--args", json.dumps({"verdict": baseline_wins})
-    )
-    assert len(warehouse.read("release_gate")) == 2
-
-    personal, seeds, _ = _compiled_defaults(warehouse)
-    assert (personal, seeds) == ("recs_next_order_cooccurrence", "recs_bought_next_cooccurrence")
-
-    personal, seeds, log = _compiled_defaults(warehouse, {"shop_schema": "another_shop_raw"})
-    assert (personal, seeds) == ("recs_next_order_btrnn", "recs_bought_next_btrnn")
-    assert "no release gate verdict for this data in btrnn.release_gate" in log
-
-
 def _within_ties(rank: int, above: np.ndarray, ties: np.ndarray) -> bool:
     """1 + scores strictly above <= rank <= 1 + scores above or (nearly) tied: the rank counts
     strictly higher scores; two runs of one model may differ in the last bits."""
     return 1 + int(above.sum()) <= rank <= 1 + int(above.sum() + ties.sum())
 
 
-def test_ranks_agree_with_the_tables_each_recommender_publishes(evaluation):
-    """The gate judges the code that fills the tables: a target in a user's seed table sits at
-    its eval rank (up to ties), a target missing from it ranks below every row; BTRNN's
-    personalised rank is the model's own full ranking."""
+SEED_TABLES = {
+    "cooccurrence": "recs_bought_next_cooccurrence",
+    "word2vec": "recs_bought_next_word2vec",
+    "btrnn_seed": "recs_bought_next_btrnn",
+}
+IN_EVALUATION_SCHEMA = {"BTRNN_SCHEMA": "btrnn_eval"}
+
+
+@pytest.fixture(scope="module")
+def seed_tables(evaluation) -> dict:
+    """The seed tables, built in the evaluation schema with its data and its last model; returns
+    the vars of that build."""
     warehouse, result = evaluation
     variables = {
         "evaluation_holdout": True,
@@ -182,15 +168,57 @@ def test_ranks_agree_with_the_tables_each_recommender_publishes(evaluation):
         "model_uri": str(warehouse.root / "evaluation-models"),
         "model_version": result.model_version,
     }
-    tables = {
-        "cooccurrence": "recs_bought_next_cooccurrence",
-        "word2vec": "recs_bought_next_word2vec",
-        "btrnn_seed": "recs_bought_next_btrnn",
-    }
     warehouse.dbt(
-        "build", "--select", "int_scoring_inputs_seeds", "int_seeds_scored", *tables.values(),
-        variables=variables, env={"BTRNN_SCHEMA": "btrnn_eval"},
+        "build", "--select", "int_scoring_inputs_seeds", "int_seeds_scored", *SEED_TABLES.values(),
+        variables=variables, env=IN_EVALUATION_SCHEMA,
     )  # fmt: skip
+    return variables
+
+
+def test_plain_dbt_publishes_the_newest_verdict_for_its_data_and_model(evaluation, seed_tables):
+    """dbt alone (no gate passed in by the btrnn command) follows the newest release_gate verdict
+    for the run's data; a verdict for BTRNN stands only for a BTRNN table scored by a model
+    trained with the judged settings (btrnn train's model_trainings record), else the best
+    baseline, saying why; data never evaluated gets btrnn, saying why."""
+    warehouse, result = evaluation
+    judged = {**asdict(TRAINING), "seed": 7, "every_prefix_windows": True}
+    verdict = {
+        "run_id": "judged", "metric": "ndcg_at_100", "passed": True,
+        "figures": {"btrnn": 0.3, "cooccurrence": 0.2}, "default_recommender": "btrnn",
+        "best_baseline": "cooccurrence", "training": judged, "message": "PASS",
+    }  # fmt: skip
+    wider = {**verdict, "run_id": "judged-wider", "training": {**judged, "units": 128}}
+    env = IN_EVALUATION_SCHEMA
+
+    def record(verdict: dict) -> None:
+        arguments = json.dumps({"verdict": verdict})
+        warehouse.dbt("run-operation", "record_release_gate", "--args", arguments, env=env)
+
+    record(verdict)
+    personal, seeds, log = _compiled_defaults(warehouse, seed_tables, env)
+    assert seeds == "recs_bought_next_btrnn"  # scored by a model trained as judged (seed aside)
+    # No personalised BTRNN table in this schema: nothing to publish, so the best baseline.
+    assert personal == "recs_next_order_cooccurrence"
+    assert "recs_next_order_btrnn is not built yet; publishing the best baseline" in log
+
+    record(wider)
+    assert len(warehouse.read("release_gate", "btrnn_eval")) == 2
+    _, seeds, log = _compiled_defaults(warehouse, seed_tables, env)
+    assert seeds == "recs_bought_next_cooccurrence"
+    assert f"model {result.model_version} was trained with units=64 (judged: 128)" in log
+
+    another_shop = {**seed_tables, "shop_schema": "another_shop_raw"}
+    personal, seeds, log = _compiled_defaults(warehouse, another_shop, env)
+    assert (personal, seeds) == ("recs_next_order_btrnn", "recs_bought_next_btrnn")
+    assert "no release gate verdict for this data in btrnn_eval.release_gate" in log
+
+
+def test_ranks_agree_with_the_tables_each_recommender_publishes(evaluation, seed_tables):
+    """The gate judges the code that fills the tables: a target in a user's seed table sits at
+    its eval rank (up to ties), a target missing from it ranks below every row; BTRNN's
+    personalised rank is the model's own full ranking."""
+    warehouse, result = evaluation
+    tables = SEED_TABLES
     tests = warehouse.read("int_eval_test_inputs", "btrnn_eval").set_index("user_id")
     ranks = warehouse.read("eval_target_ranks", "btrnn_eval")
     assert set(ranks.model_version[ranks.recommender == "btrnn"]) == {result.model_version}

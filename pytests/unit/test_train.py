@@ -67,6 +67,39 @@ def test_cli_defaults_are_the_config_defaults():
     assert evaluate == EVALUATION_TRAINING
 
 
+def test_one_config_file_drives_train_and_evaluate_and_flags_override_it(tmp_path):
+    settings = tmp_path / "training.yml"
+    settings.write_text("units: 96\nepochs: 4\nlearning-rate: 2e-3\nmask_padding: false\n")
+    train = config_from_args(build_parser().parse_args(["train", "--config", str(settings)]))
+    evaluate = config_from_args(
+        build_parser().parse_args(["evaluate", "--config", str(settings), "--epochs", "2"])
+    )
+    assert (train.units, train.epochs, train.learning_rate, train.mask_padding) == (
+        96, 4, 2e-3, False,
+    )  # fmt: skip
+    assert train.schema == "btrnn" and evaluate.schema == EVALUATION_TRAINING.schema
+    assert (evaluate.units, evaluate.epochs) == (96, 2)  # the flag wins over the file
+    explicit = build_parser().parse_args(["train", "--config", str(settings), "--units", "600"])
+    assert config_from_args(explicit).units == 600  # even when it equals the default
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("unit: 96", "unknown training setting 'unit'"),
+        ("units: many", "units must be of type int, got 'many'"),
+        ("mask_padding: 1", "mask_padding must be of type bool, got 1"),
+        ("- units", "expected a mapping of training settings"),
+    ],
+)
+def test_a_bad_config_file_names_the_file_and_the_setting(tmp_path, text, message):
+    settings = tmp_path / "training.yml"
+    settings.write_text(text)
+    with pytest.raises(ValueError, match=message) as failure:
+        config_from_args(build_parser().parse_args(["train", "--config", str(settings)]))
+    assert str(settings) in str(failure.value)
+
+
 def test_unknown_monitor_is_refused():
     with pytest.raises(ValueError, match="monitor"):
         TrainConfig(monitor="accuracy")
