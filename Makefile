@@ -47,11 +47,15 @@ test-integration: $(STAMP)
 test-model: $(STAMP)
 	$(BIN)/pytest $(TEST_WORKERS) -m model
 
-# ruff, and mypy on btrnn/ and adapter/ (pyproject.toml [tool.mypy]); .pre-commit-config.yaml runs the same.
+# ruff, mypy on btrnn/ and adapter/ (pyproject.toml [tool.mypy]) and sqlfluff on the SQL (.sqlfluff);
+# .pre-commit-config.yaml runs the same.
+SQL := models macros tests
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/sqlfluff lint --disable-progress-bar $(SQL)
 
 bench: $(STAMP)
 	$(BIN)/btrnn bench

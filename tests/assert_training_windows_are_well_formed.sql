@@ -29,5 +29,8 @@ where
     or label_product_id is null
     or label_product_id = 0
     or size(filter(input_product_ids, p -> p = 0)) != padded_positions
-    or concat(slice(input_product_ids, padded_positions + 1, {{ n - 1 }} - padded_positions), array(label_product_id))
-        != expected_items
+    or concat(
+        slice(input_product_ids, padded_positions + 1, {{ n - 1 }} - padded_positions),
+        array(label_product_id)
+    )
+    != expected_items

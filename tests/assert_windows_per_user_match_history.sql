@@ -7,7 +7,9 @@ with histories as (
 ),
 
 windows as (
-    select user_id, count(*) as window_count
+    select
+        user_id,
+        count(*) as window_count
     from {{ ref('int_training_windows') }}
     group by user_id
 ),

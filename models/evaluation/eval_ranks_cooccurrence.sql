@@ -28,7 +28,9 @@ candidates as (
 ),
 
 seed_totals as (
-    select seed_product_id, sum(pair_count) as seed_total
+    select
+        seed_product_id,
+        sum(pair_count) as seed_total
     from pairs
     group by seed_product_id
 ),
@@ -53,7 +55,9 @@ followers as (
     select
         pairs.seed_product_id,
         standing.purchase_count,
-        {{ cooccurrence_score('pairs.pair_count', 'seed_totals.seed_total', 'standing.purchase_share') }} as score
+        {{ cooccurrence_score(
+            'pairs.pair_count', 'seed_totals.seed_total', 'standing.purchase_share'
+        ) }} as score
     from pairs
     inner join standing on pairs.next_product_id = standing.product_id
     inner join seed_totals on pairs.seed_product_id = seed_totals.seed_product_id
@@ -65,16 +69,19 @@ targets as (
         seeded_tests.seed_product_id,
         -- The table publishes items of I' only, and never the seed.
         standing.product_id is not null
-            and seeded_tests.target_product_id != seeded_tests.seed_product_id as reachable,
+        and seeded_tests.target_product_id != seeded_tests.seed_product_id as reachable,
         coalesce(pairs.pair_count, 0) as target_pair_count,
         standing.purchase_count as target_purchase_count,
         standing.more_popular,
-        {{ cooccurrence_score('pairs.pair_count', 'seed_totals.seed_total', 'standing.purchase_share') }} as target_score
+        {{ cooccurrence_score(
+            'pairs.pair_count', 'seed_totals.seed_total', 'standing.purchase_share'
+        ) }} as target_score
     from seeded_tests
     left join standing on seeded_tests.target_product_id = standing.product_id
     left join pairs
-        on seeded_tests.seed_product_id = pairs.seed_product_id
-        and seeded_tests.target_product_id = pairs.next_product_id
+        on
+            seeded_tests.seed_product_id = pairs.seed_product_id
+            and seeded_tests.target_product_id = pairs.next_product_id
     left join seed_totals on seeded_tests.seed_product_id = seed_totals.seed_product_id
 ),
 
@@ -99,9 +106,15 @@ final as (
                 when targets.target_pair_count > 0 then 1 + coalesce(above.followers_above, 0)
                 -- An unseen target: the followers, then the other items bought more often
                 -- (neither a follower nor the seed).
-                else 1 + coalesce(above.followers_above, 0) + targets.more_popular
+                else
+                    1 + coalesce(above.followers_above, 0) + targets.more_popular
                     - coalesce(above.popular_followers, 0)
-                    - case when seed_standing.purchase_count > targets.target_purchase_count then 1 else 0 end
+                    - case
+                        when
+                            seed_standing.purchase_count > targets.target_purchase_count
+                            then 1
+                        else 0
+                    end
             end as int
         ) as rank
     from targets

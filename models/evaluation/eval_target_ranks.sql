@@ -36,7 +36,8 @@ per_user as (
     select
         tests.user_id,
         cast(personal.rank as int) as btrnn,
-        cast(coalesce(seeded.rank, cooccurrence.rank, candidates.candidate_count) as int) as btrnn_seed,
+        cast(coalesce(seeded.rank, cooccurrence.rank, candidates.candidate_count) as int)
+            as btrnn_seed,
         cast(popularity.rank as int) as popularity,
         cast(coalesce(cooccurrence.rank, popularity.rank) as int) as cooccurrence,
         cast(coalesce(word2vec.rank, popularity.rank) as int) as word2vec
@@ -62,14 +63,14 @@ final as (
         end as model_version
     from per_user
     cross join model_run
-    lateral view stack(
-        5,
-        'btrnn', per_user.btrnn,
-        'btrnn_seed', per_user.btrnn_seed,
-        'popularity', per_user.popularity,
-        'cooccurrence', per_user.cooccurrence,
-        'word2vec', per_user.word2vec
-    ) ranks as recommender, rank
+        lateral view stack(
+            5,
+            'btrnn', per_user.btrnn,
+            'btrnn_seed', per_user.btrnn_seed,
+            'popularity', per_user.popularity,
+            'cooccurrence', per_user.cooccurrence,
+            'word2vec', per_user.word2vec
+        ) ranks as recommender, rank
 )
 
 select * from final

@@ -8,7 +8,7 @@ with histories as (
 final as (
     select distinct exploded.product_id
     from histories
-    lateral view explode(histories.product_ids) exploded as product_id
+        lateral view explode(histories.product_ids) exploded as product_id
 )
 
 select * from final

@@ -12,7 +12,8 @@ final as (
         user_id,
         input_product_ids,
         element_at(input_product_ids, -1) as seed_product_id,
-        {{ padded_tail('array(element_at(input_product_ids, -1))', 1, k) }} as seed_input_product_ids,
+        {{ padded_tail('array(element_at(input_product_ids, -1))', 1, k) }}
+            as seed_input_product_ids,
         label_product_id as target_product_id
     from windows
 )

@@ -8,10 +8,10 @@ with histories as (
 
 steps as (
     select
-        element_at(histories.product_ids, position) as seed_product_id,
-        element_at(histories.product_ids, position + 1) as next_product_id
+        element_at(histories.product_ids, step.position) as seed_product_id,
+        element_at(histories.product_ids, step.position + 1) as next_product_id
     from histories
-    lateral view explode(sequence(1, histories.purchase_count - 1)) steps as position
+        lateral view explode(sequence(1, histories.purchase_count - 1)) step as position
 ),
 
 final as (

@@ -10,9 +10,11 @@ vocabulary as (
 ),
 
 purchases as (
-    select exploded.product_id, count(*) as purchase_count
+    select
+        exploded.product_id,
+        count(*) as purchase_count
     from histories
-    lateral view explode(histories.product_ids) exploded as product_id
+        lateral view explode(histories.product_ids) exploded as product_id
     group by exploded.product_id
 ),
 
@@ -21,7 +23,9 @@ final as (
         vocabulary.product_id,
         purchases.purchase_count,
         purchases.purchase_count / sum(purchases.purchase_count) over () as purchase_share,
-        row_number() over (order by purchases.purchase_count desc, vocabulary.product_id) as popularity_rank
+        row_number()
+            over (order by purchases.purchase_count desc, vocabulary.product_id asc)
+            as popularity_rank
     from vocabulary
     inner join purchases on vocabulary.product_id = purchases.product_id
 )

@@ -10,7 +10,7 @@ labels as (
         exploded.product_id,
         count(*) as label_count
     from histories
-    lateral view posexplode(histories.product_ids) exploded as position, product_id
+        lateral view posexplode(histories.product_ids) exploded as position, product_id
     where exploded.position >= 1
     group by exploded.product_id
 ),

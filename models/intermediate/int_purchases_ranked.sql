@@ -30,7 +30,8 @@ capped as (
     select
         user_id,
         {%- if cap %}
-        -- var max_history_length: the oldest purchases beyond it are dropped (data_quality counts them)
+        -- var max_history_length: the oldest purchases beyond it are dropped
+        -- (data_quality counts them)
         slice(purchases, greatest(size(purchases) - {{ cap }} + 1, 1), {{ cap }}) as purchases
         {%- else %}
         purchases
@@ -43,12 +44,12 @@ ranked as (
         histories.user_id,
         size(histories.purchases) as purchase_count,
         exploded.position + 1 as purchase_rank,
-        exploded.purchase.ordered_at as ordered_at,
-        exploded.purchase.order_id as order_id,
-        exploded.purchase.product_id as product_id,
-        exploded.purchase.tie_break as tie_break
+        exploded.purchase.ordered_at,
+        exploded.purchase.order_id,
+        exploded.purchase.product_id,
+        exploded.purchase.tie_break
     from capped as histories
-    lateral view posexplode(histories.purchases) exploded as position, purchase
+        lateral view posexplode(histories.purchases) exploded as position, purchase
 ),
 
 final as (

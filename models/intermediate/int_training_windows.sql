@@ -15,16 +15,18 @@ targets as (
         histories.product_ids,
         target.label_rank
     from histories
-    lateral view explode(
-        {%- if var('every_prefix_windows') %}
-        sequence(2, histories.purchase_count)
-        {%- else %}
-        case
-            when histories.purchase_count >= {{ n }} then sequence({{ n }}, histories.purchase_count)
-            else array(histories.purchase_count)
-        end
-        {%- endif %}
-    ) target as label_rank
+        lateral view explode(
+            {%- if var('every_prefix_windows') %}
+            sequence(2, histories.purchase_count)
+            {%- else %}
+            case
+                when
+                    histories.purchase_count >= {{ n }}
+                    then sequence({{ n }}, histories.purchase_count)
+                else array(histories.purchase_count)
+            end
+            {%- endif %}
+        ) target as label_rank
 ),
 
 windows as (

@@ -1,5 +1,6 @@
 -- What staging dropped or repaired, by reason, against all source order lines: guests,
--- cancellations (and lines whose cancellation status is unknown), quantity <= 0, pattern misses, invalid ids, future dates (stg_shop__order_lines),
+-- cancellations (and lines whose cancellation status is unknown), quantity <= 0, pattern misses,
+-- invalid ids, future dates (stg_shop__order_lines),
 -- repeat lines of one product in one order (merged into one purchase) and purchases beyond
 -- var max_history_length (capped histories).
 
@@ -31,7 +32,10 @@ dropped as (
 merged_duplicates as (
     select
         'duplicate_line' as reason,
-        (select count(*) from order_lines where drop_reason is null)
+        (
+            select count(*) from order_lines
+            where drop_reason is null
+        )
         - (select count(*) from purchases) as affected_rows
 ),
 

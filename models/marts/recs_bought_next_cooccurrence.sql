@@ -16,17 +16,23 @@ popularity as (
 ),
 
 seed_totals as (
-    select seed_product_id, sum(pair_count) as seed_total
+    select
+        seed_product_id,
+        sum(pair_count) as seed_total
     from pairs
     group by seed_product_id
 ),
 
 candidates as (
     -- Items bought right after the seed, and the K + 1 most popular (one may be the seed).
-    select seed_product_id, next_product_id as product_id
+    select
+        seed_product_id,
+        next_product_id as product_id
     from pairs
     union
-    select catalog.product_id as seed_product_id, popularity.product_id
+    select
+        catalog.product_id as seed_product_id,
+        popularity.product_id
     from catalog
     cross join popularity
     where popularity.popularity_rank <= {{ k + 1 }}
@@ -37,12 +43,15 @@ scored as (
         candidates.seed_product_id,
         candidates.product_id,
         coalesce(pairs.pair_count, 0) as pair_count,
-        {{ cooccurrence_score('pairs.pair_count', 'seed_totals.seed_total', 'popularity.purchase_share') }} as score
+        {{ cooccurrence_score(
+            'pairs.pair_count', 'seed_totals.seed_total', 'popularity.purchase_share'
+        ) }} as score
     from candidates
     inner join popularity on candidates.product_id = popularity.product_id
     left join pairs
-        on candidates.seed_product_id = pairs.seed_product_id
-        and candidates.product_id = pairs.next_product_id
+        on
+            candidates.seed_product_id = pairs.seed_product_id
+            and candidates.product_id = pairs.next_product_id
     left join seed_totals on candidates.seed_product_id = seed_totals.seed_product_id
     where candidates.product_id != candidates.seed_product_id
 ),
@@ -51,7 +60,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by seed_product_id order by score desc, product_id
+            partition by seed_product_id order by score desc, product_id asc
         ) as rank
     from scored
 ),

@@ -1,4 +1,4 @@
-{#- Per key, a higher rank never has a smaller `order_by` value (time, or score when descending). -#}
+{#- Per key, a higher rank never has a smaller `order_by` value (time; score when descending). -#}
 {% test ranks_follow_order(model, column_name, partition_by, order_by, descending=false) %}
 with neighbours as (
     select
