@@ -31,6 +31,8 @@ def _cmd_dbt(dbt_args: list[str]) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from btrnn.generate import configure, generate, write_shop
     from btrnn.generate.stream import DEFAULT_CHUNK_USERS
 
@@ -56,7 +58,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
             f"{chunk:,} users per chunk",
             file=sys.stderr,
         )
-        counts = write_shop(out, config, args.format, chunk)
+        # A bar on a terminal only (disable=None): logs and CI output stay line by line.
+        with tqdm(total=config.n_users, unit=" users", unit_scale=True, disable=None) as bar:
+            counts = write_shop(out, config, args.format, chunk, on_chunk=bar.update)
     for name, rows in counts.items():
         print(f"{name}: {rows} rows -> {out / name}")
     return 0

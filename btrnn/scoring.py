@@ -257,8 +257,9 @@ def _top_k_batches(
     key: str, settings: ScoringSettings, exclude_seed: bool
 ) -> Callable[[Iterable[pd.DataFrame]], Iterator[pd.DataFrame]]:
     def score(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        scorer = get_scorer(settings.model_uri, settings.model_version)
         for batch, inputs in _with_inputs(batches, settings.batch_size):
+            # Loaded at the first batch: a task with nothing to re-score loads no model.
+            scorer = get_scorer(settings.model_uri, settings.model_version)
             if exclude_seed:  # seed scoring: the seed must have a vector, and is not its own rec
                 seeds = batch[key].to_numpy().astype(np.int64)
                 known = scorer.items.with_vector(seeds)
@@ -275,8 +276,8 @@ def _feed_batches(
     settings: ScoringSettings, steps: int
 ) -> Callable[[Iterable[pd.DataFrame]], Iterator[pd.DataFrame]]:
     def score(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        scorer = get_scorer(settings.model_uri, settings.model_version)
         for batch, inputs in _with_inputs(batches, settings.batch_size):
+            scorer = get_scorer(settings.model_uri, settings.model_version)
             fed = np.zeros((len(batch), 0), np.int64)
             frames = []
             for step in range(1, steps + 1):

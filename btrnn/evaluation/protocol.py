@@ -200,11 +200,12 @@ def _train_and_rank(
     runs, versions, seconds = [], [], []
     for offset in range(config.seeds):
         seed = config.train.seed + offset
-        print(f"=== training BTRNN on the training portion (seed {seed})")
+        step = f"seed {seed}, run {offset + 1} of {config.seeds}"
+        print(f"=== training BTRNN on the training portion ({step})")
         version = _train(replace(config.train, seed=seed), model_uri)
         folder = ModelStore.from_uri(model_uri).fetch(version, state_dir() / "evaluation-cache")
         seconds.append(float(ModelBundle.read(folder).metadata["metrics"]["seconds"]))
-        print(f"=== ranking every candidate for every user's test target (seed {seed})")
+        print(f"=== ranking every candidate for every user's test target ({step})")
         runs.append(build_ranks(config, model_uri, version, baselines=offset == 0))
         versions.append(version)
     if not runs:

@@ -14,7 +14,7 @@ redrawn as a whole batch (up to MAX_ITEM_TRIES times) before the line is dropped
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -341,19 +341,21 @@ def _timestamps(start: np.datetime64, seconds: np.ndarray) -> pa.Array:
 
 def _blocks(
     config: GeneratorConfig, cat: Catalogue, teams_cdf: np.ndarray, chunk_users: int
-) -> Iterator[tuple[pa.Table, pa.Table]]:
-    """(orders, views) tables, one per chunk of whole blocks, order ids numbered across all."""
+) -> Iterator[tuple[pa.Table, pa.Table, int]]:
+    """(orders, views, users) per chunk of whole blocks, order ids numbered across all."""
     start = np.datetime64(start_time(config), "s")
     per_chunk = max(1, -(-chunk_users // BLOCK_USERS))
     n_blocks = -(-config.n_users // BLOCK_USERS)
     numbered = 0
     for first_block in range(0, n_blocks, per_chunk):
         blocks = []
+        users_in_chunk = 0
         for b in range(first_block, min(first_block + per_chunk, n_blocks)):
             rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(b,)))
             first = b * BLOCK_USERS + 1
             n = min(BLOCK_USERS, config.n_users - b * BLOCK_USERS)
             block = _user_block(rng, config, cat, teams_cdf, first, n)
+            users_in_chunk += n
             block.order_number += numbered
             numbered += block.n_orders
             blocks.append(block)
@@ -384,7 +386,7 @@ def _blocks(
             ],
             schema=VIEWS_SCHEMA,
         )
-        yield orders, views
+        yield orders, views, users_in_chunk
 
 
 def _products_table(config: GeneratorConfig, cat: Catalogue) -> pa.Table:
@@ -460,12 +462,14 @@ def write_shop(
     config: GeneratorConfig,
     fmt: str = "parquet",
     chunk_users: int = DEFAULT_CHUNK_USERS,
+    on_chunk: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Writes products, orders and product_views (`.parquet` or `.csv`) into out_dir.
 
     Streams `chunk_users` users at a time (rounded up to whole blocks of BLOCK_USERS); Parquet
     gets one row group per chunk, readable by Spark as `using parquet options (path ...)`.
-    Returns row counts per file.
+    `on_chunk(users)` is called after each chunk is written (the CLI's progress bar). Returns
+    row counts per file.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
@@ -482,9 +486,11 @@ def write_shop(
     orders = _Sink(out_dir / f"orders.{fmt}", ORDERS_SCHEMA, fmt)
     views = _Sink(out_dir / f"product_views.{fmt}", VIEWS_SCHEMA, fmt)
     try:
-        for order_table, view_table in _blocks(config, cat, teams_cdf, chunk_users):
+        for order_table, view_table, users in _blocks(config, cat, teams_cdf, chunk_users):
             orders.write(order_table)
             views.write(view_table)
+            if on_chunk is not None:
+                on_chunk(users)
     finally:
         orders.close()
         views.close()

@@ -21,7 +21,9 @@ SCALED = configure(items=2_000, users=3_000, order_lines=30_000)
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The same shop written in chunks of 1,000 and 3,000 users, as Parquet and CSV."""
     root = tmp_path_factory.mktemp("scaled")
-    stream_shop(root / "small", SCALED, "parquet", chunk_users=1_000)
+    chunks: list[int] = []  # the users of each chunk, as the CLI's progress bar gets them
+    stream_shop(root / "small", SCALED, "parquet", chunk_users=1_000, on_chunk=chunks.append)
+    assert sum(chunks) == SCALED.n_users and max(chunks) == 1_000
     stream_shop(root / "large", SCALED, "parquet", chunk_users=3_000)
     stream_shop(root / "csv", SCALED, "csv", chunk_users=2_000)
     return {name: root / name for name in ("small", "large", "csv")}

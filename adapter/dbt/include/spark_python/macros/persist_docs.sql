@@ -27,10 +27,40 @@
 {%- endmacro %}
 
 
+{#
+  Two limits of Spark's session catalog: a partition column's comment cannot be changed
+  (CANNOT_ALTER_PARTITION_COLUMN), and the Hive metastore keeps at most 256 characters of a
+  column comment (COLUMNS_V2.COMMENT; a longer one fails after ten retries). Partition columns
+  are left as they are; a longer comment is cut to 256 characters, with a warning. A comment
+  already in place is not set again (an incremental model's table keeps its comments).
+#}
 {% macro spark_python__alter_column_comment(relation, column_dict) -%}
+  {%- set partitioned = config.get('partition_by') or [] -%}
+  {%- set partitioned = [partitioned] if partitioned is string else partitioned -%}
+  {%- set partitioned = partitioned | map('lower') | list -%}
+  {#- The column rows of `describe table` come first, until an empty or '#' row. -#}
+  {%- set current = {} -%}
+  {%- set listing = namespace(done=false) -%}
+  {%- for row in run_query('describe table ' ~ relation).rows -%}
+    {%- set listing.done = listing.done or not row[0] or row[0].startswith('#') -%}
+    {%- if not listing.done -%}
+      {%- do current.update({row[0] | lower: (row[2] or '').strip()}) -%}
+    {%- endif -%}
+  {%- endfor -%}
   {%- for name, column in column_dict.items() if column.description -%}
-    {%- set quoted = adapter.quote(name) if column.quote else name -%}
-    {% do run_query('alter table ' ~ relation ~ ' change column ' ~ quoted ~ ' comment '
-        ~ spark_python__comment_literal(column.description)) %}
+    {%- set text = column.description.strip() -%}
+    {%- if name | lower in partitioned -%}
+      {% do log(relation ~ "." ~ name ~ ": a partition column, its comment is left as it is") %}
+    {%- else -%}
+      {%- if text | length > 256 -%}
+        {% do exceptions.warn(relation ~ "." ~ name ~ ": the description has " ~ text | length ~ " characters; the metastore keeps the first 256") %}
+        {%- set text = text[:255] ~ '…' -%}
+      {%- endif -%}
+      {%- set quoted = adapter.quote(name) if column.quote else name -%}
+      {%- if current.get(name | lower) != text -%}
+        {% do run_query('alter table ' ~ relation ~ ' change column ' ~ quoted ~ ' comment '
+            ~ spark_python__comment_literal(text)) %}
+      {%- endif -%}
+    {%- endif -%}
   {%- endfor -%}
 {%- endmacro %}

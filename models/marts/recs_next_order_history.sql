@@ -1,0 +1,11 @@
+-- What recs_next_order_default published, by the day it was scored (macro published_history).
+-- full_refresh false: `--full-refresh` scores everyone again, and must not wipe the history.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='insert_overwrite',
+    partition_by=['scored_date'],
+    on_schema_change='fail',
+    full_refresh=false,
+) }}
+
+{{ published_history('recs_next_order_default', 'user_id') }}
