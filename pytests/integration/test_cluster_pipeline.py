@@ -58,13 +58,24 @@ PUBLISHED = (*BASELINES, *SEED_TABLES, *DEFAULTS)
 DATA_LAYER = " ".join(
     [
         "+item_features +int_training_windows +int_validation_windows +int_scoring_inputs_users",
+        "+int_scoring_inputs_seeds",
         *(f"+{name}" for name in (*BASELINES, *SEED_TABLES)),
         *DEFAULTS,
     ]
 )
 
-# The rebuild: the published views and, scored on the workers, BTRNN's personalised table.
-REBUILT = " ".join([*PUBLISHED, "recs_next_order_btrnn"])
+# Built by the rebuild only, so not among the views read before it: BTRNN's three tables,
+# scored on the workers (their scoring models first), and the Word2Vec baseline.
+SCORED = (
+    "int_users_scored",
+    "recs_next_order_btrnn",
+    "int_seeds_scored",
+    "recs_bought_next_btrnn",
+    "int_feed_scored",
+    "recs_feed_btrnn",
+    "recs_bought_next_word2vec",
+)
+REBUILT = " ".join([*PUBLISHED, *SCORED])
 
 Answer = tuple[int, int]  # (rows, checksum of every row)
 
@@ -165,8 +176,8 @@ def trained(standing_cluster: StandingCluster, pipeline: Path) -> str:
 def rebuilt_while_reading(
     standing_cluster: StandingCluster, pipeline: Path, trained: str
 ) -> Rebuild:
-    """One dbt run rebuilds the published tables with NEW_VARS and scores BTRNN's personalised
-    table on the workers, while a dashboard reads the published views.
+    """One dbt run rebuilds the published tables with NEW_VARS and scores BTRNN's tables
+    (personalised, seed-item, feed) on the workers, while a dashboard reads the published views.
 
     `dbt run`, not `build`: each published model's error tests already run against its build
     before the switch (`publish: view`); the after-the-fact tests would only add a minute.
@@ -263,14 +274,19 @@ def test_bi_sees_the_descriptions_of_every_published_table(
         assert {c: comments[c] for c in documented} == documented, name
 
 
+# Every published table and its key (the *_default views are their chosen tables).
 COMPARED = {
-    **{name: "user_id" for name in (*BASELINES, "recs_next_order_btrnn")},
-    **{name: "seed_product_id" for name in SEED_TABLES},
+    **{name: ["user_id"] for name in (*BASELINES, "recs_next_order_btrnn")},
+    **{
+        name: ["seed_product_id"]
+        for name in (*SEED_TABLES, "recs_bought_next_btrnn", "recs_bought_next_word2vec")
+    },
+    "recs_feed_btrnn": ["user_id", "step"],
 }
 
 
-def _sorted(frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    return frame.sort_values([key, "rank"], ignore_index=True)
+def _sorted(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    return frame.sort_values([*key, "rank"], ignore_index=True)
 
 
 def test_published_tables_equal_a_local_target_run_on_the_same_data(
@@ -278,11 +294,11 @@ def test_published_tables_equal_a_local_target_run_on_the_same_data(
     rebuilt_while_reading: Rebuild,
     warehouse: Any,  # conftest.Warehouse: a local-target state of its own
 ):
-    """The same selection, vars and model on the `local` target (in-process Spark): the same
-    ids and ranks, scores within float tolerance."""
+    """The same selection, vars and model on the `local` target (in-process Spark): every
+    published table has the same ids and ranks, scores within float tolerance."""
     store = {k: v for k, v in standing_cluster.env.items() if k.startswith(("AWS_", "BTRNN_MODEL"))}
     store["BTRNN_SCHEMA"] = SCHEMA
-    selection = f"{DATA_LAYER} recs_next_order_btrnn"
+    selection = " ".join([DATA_LAYER, *SCORED])
     warehouse.dbt("run", "--select", selection, variables=REBUILD_VARS, env=store, capture=True)
 
     cursor = thrift_cursor(standing_cluster)
@@ -292,6 +308,6 @@ def test_published_tables_equal_a_local_target_run_on_the_same_data(
         on_cluster = _sorted(pd.DataFrame(cursor.fetchall(), columns=columns), key)
         local = _sorted(warehouse.read(name, SCHEMA), key)
         assert len(on_cluster) == len(local) > 0, name
-        for column in (key, "rank", "product_id", "recommender", "model_version"):
+        for column in (*key, "rank", "product_id", "recommender", "model_version"):
             assert on_cluster[column].tolist() == local[column].tolist(), f"{name}.{column}"
         np.testing.assert_allclose(on_cluster.score, local.score, rtol=1e-5, err_msg=name)
