@@ -170,9 +170,9 @@ def test_a_table_of_another_shape_fails_the_declared_columns_check(built):
     ]
 
 
-def test_dbt_unit_tests_of_windows_scoring_inputs_cooccurrence_and_the_default_pass(built):
+def test_dbt_unit_tests_of_windows_inputs_cooccurrence_default_and_history_pass(built):
     """The project's dbt unit tests (fixed inputs, expected rows) on the built warehouse."""
     built.dbt("test", "--select", "test_type:unit", capture=True)
     results = json.loads((built.root / "target" / "run_results.json").read_text())["results"]
     units = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test")}
-    assert len(units) == 5 and set(units.values()) == {"pass"}, units
+    assert len(units) == 6 and set(units.values()) == {"pass"}, units
