@@ -13,6 +13,8 @@ SparkSession share a worker too (SHARED_GROUPS).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,6 +92,22 @@ def _unit_tests_start_no_jvm(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if request.node.get_closest_marker("unit") is not None and SparkContext._gateway is not before:
         pytest.fail("a unit test started a JVM: move it to pytests/integration/")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any worker starts: one archive of a Spark driver's classes for every driver the
+    session starts (pytests/jvm_class_archive.py: a driver's start costs about half the CPU)."""
+    if hasattr(config, "workerinput") or "SPARK_SUBMIT_OPTS" in os.environ:
+        return  # a worker inherits the controller's; a caller's own options stand
+    if config.option.markexpr == "unit":
+        return  # the unit tier starts no JVM
+    from pytests.jvm_class_archive import driver_options, make_archive
+
+    folder = Path(tempfile.mkdtemp(prefix="btrnn-jvm-classes-"))
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    archive = make_archive(folder)
+    if archive is not None:
+        os.environ["SPARK_SUBMIT_OPTS"] = driver_options(archive)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
