@@ -45,6 +45,7 @@ def make_archive(folder: Path) -> Path | None:
             check=False,
         )
     except subprocess.TimeoutExpired:
+        print(f"no JVM class archive after {ARCHIVE_TIMEOUT_S} s (drivers start without one)")
         return None
     if done.returncode != 0 or not archive.exists():
         print(f"no JVM class archive (drivers start without one):\n{done.stderr[-2000:]}")
@@ -54,20 +55,13 @@ def make_archive(folder: Path) -> Path | None:
 
 def _take_archive() -> None:
     from pyspark import SparkContext
-    from pyspark.sql import SparkSession
 
-    from btrnn.runtime import prepare_environment
-
-    prepare_environment()
     with tempfile.TemporaryDirectory() as tmp:
-        spark = (
-            SparkSession.builder.master("local[2]")
-            .config("spark.sql.warehouse.dir", f"{tmp}/warehouse")
-            .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={tmp}")
-            .config("spark.ui.enabled", "false")
-            .enableHiveSupport()
-            .getOrCreate()
-        )
+        os.environ["BTRNN_STATE_DIR"] = tmp  # a throwaway metastore and warehouse
+        from btrnn.spark import get_session
+
+        # The local target's own settings (profiles/profiles.yml), so its drivers match.
+        spark = get_session("jvm-class-archive", master="local[2,4]")
         spark.sql("create table t using parquet as select id, id % 7 as k from range(1000)")
         spark.sql("select k, count(*) over (partition by k) as n from t").collect()
         spark.table("t").toPandas()
