@@ -21,15 +21,10 @@ from pathlib import Path
 
 import pytest
 
-# Every JVM a test starts (Spark drivers, the Connect and Thrift servers, the cluster) works on
-# small data for a minute or two, and on 2 cores the suite is CPU-bound: HotSpot's C2 compiler
-# costs such a JVM more CPU than its code saves (a dbt build of a crafted shop: 65 CPU seconds
-# with C1 alone, 105 with C2 too). The `java` launcher reads JDK_JAVA_OPTIONS in every process;
-# the module on the large real data set turns it off again (C1 alone doubles its Word2Vec build).
-# C1 alone gets a 48 MB code cache, which a long local-target dbt run filled (the JVM then stopped
-# compiling and its driver died): 256 MB, as tiered compilation has.
-JIT_FOR_SHORT_JVMS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m"
-os.environ.setdefault("JDK_JAVA_OPTIONS", JIT_FOR_SHORT_JVMS)
+from pytests.jit import FOR_SHORT_JVMS, JDK_JAVA_OPTIONS
+
+# C1 alone for the suite's short JVMs, both compilers where Word2Vec runs (pytests/jit.py).
+os.environ.setdefault(JDK_JAVA_OPTIONS, FOR_SHORT_JVMS)
 
 TIERS = ("unit", "integration", "model")
 # adapter/tests/ has no tier folders: every adapter test runs the real dbt CLI on Spark.

@@ -8,8 +8,14 @@ from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
+from jit import for_word2vec
 
-from btrnn.evaluation.protocol import EVALUATION_TRAINING, EvaluationConfig, run_evaluation
+from btrnn.evaluation.protocol import (
+    EVALUATION_TRAINING,
+    EvaluationConfig,
+    build_data_layer,
+    run_evaluation,
+)
 
 TRAINING = replace(EVALUATION_TRAINING, units=64, epochs=3)
 
@@ -20,8 +26,12 @@ def evaluation(warehouse, tmp_path_factory):
     patch = pytest.MonkeyPatch()
     for name, value in warehouse.env.items():
         patch.setenv(name, value)
+    config = EvaluationConfig(train=TRAINING, seeds=2, report=report)
     try:
-        result = run_evaluation(EvaluationConfig(train=TRAINING, seeds=2, report=report))
+        with patch.context() as word2vec:  # the data layer's JVM fits Word2Vec (pytests/jit.py)
+            for_word2vec(word2vec)
+            build_data_layer(config)
+        result = run_evaluation(replace(config, reuse_data_layer=True))
     finally:
         patch.undo()
     return warehouse, result

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pytest
 import yaml
+from jit import for_word2vec
 
 from btrnn.evaluation.protocol import EVALUATION_TRAINING, EvaluationConfig, run_evaluation
 from btrnn.runtime import PROJECT_ROOT
@@ -40,8 +41,8 @@ def evaluated(warehouse, tmp_path_factory):
     patch = pytest.MonkeyPatch()
     for name, value in warehouse.env.items():
         patch.setenv(name, value)
-    # Real data: its JVMs run long enough for HotSpot's C2 to pay off (root conftest.py).
-    patch.delenv("JDK_JAVA_OPTIONS", raising=False)
+    # Real data: its JVMs run long enough for HotSpot's C2 to pay off, Word2Vec's too.
+    for_word2vec(patch)
     report = tmp_path_factory.mktemp("report") / "online-retail.html"
     try:
         # Small and short for CI (one epoch); the README's table uses the defaults, 8 epochs.
