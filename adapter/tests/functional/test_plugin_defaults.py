@@ -55,3 +55,40 @@ class TestCustomIncrementalStrategy:
 
         rows = project.run_sql(f"select value from {project.test_schema}.replaced", fetch="all")
         assert [tuple(row) for row in rows] == [(2,)]
+
+
+class TestListingWithoutTableExtended:
+    """The cache's listing of a schema: `show tables` and `show views` on a session catalog that
+    holds plain Spark tables only, with the same relations and types as dbt-spark's `show table
+    extended`, which reads every table's whole metadata."""
+
+    @pytest.fixture(scope="class")
+    def models(self) -> dict[str, str]:
+        return {
+            "a_table.sql": "{{ config(materialized='table') }} select 1 as id",
+            "a_view.sql": "{{ config(materialized='view') }} select * from {{ ref('a_table') }}",
+        }
+
+    def test_fast_listing_equals_dbt_sparks(self, project: Any) -> None:
+        from dbt.adapters.spark.impl import SparkAdapter
+
+        run_dbt(["run"])
+        project.run_sql("create or replace temporary view a_temporary_view as select 2 as id")
+        adapter = project.adapter
+        schema = adapter.Relation.create(schema=project.test_schema)
+        with adapter.connection_named("listing"):
+            assert adapter._plain_session_catalog()
+            fast = adapter.list_relations_without_caching(schema)
+            extended = SparkAdapter.list_relations_without_caching(adapter, schema)
+            missing = adapter.Relation.create(schema=f"{project.test_schema}_absent")
+            assert adapter.list_relations_without_caching(missing) == []
+
+        def named(relations: list[Any]) -> set[tuple[str, str, str]]:
+            return {(r.schema, r.identifier, str(r.type)) for r in relations}
+
+        assert named(fast) == {
+            (project.test_schema, "a_table", "table"),
+            (project.test_schema, "a_view", "view"),
+        }
+        in_schema = [r for r in extended if r.schema == project.test_schema]
+        assert named(fast) == named(in_schema)
