@@ -109,6 +109,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         every_prefix_windows=args.every_prefix,
         seeds=args.seeds,
         reuse_data_layer=args.reuse_data_layer,
+        price_check=args.price_check,
         report=Path(args.report),
         gate_metric=args.gate_metric,
     )
@@ -252,6 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--reuse-data-layer",
         action="store_true",
         help="skip dbt when the evaluation schema was last built with the same vars",
+    )
+    evaluate.add_argument(
+        "--price-check",
+        action=argparse.BooleanOptionalAction,
+        default=evaluation.price_check,
+        help="the paper's price check: every recommender's published tables for the tested "
+        "users, their prices against the seeds' and all purchases' (report section)",
     )
     evaluate.add_argument(
         "--ablation",

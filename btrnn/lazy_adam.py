@@ -12,6 +12,8 @@ correction by the global step); an untouched row keeps its weights and moments u
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import tensorflow as tf
 
 
@@ -20,7 +22,7 @@ class LazyAdam:
 
     def __init__(
         self,
-        learning_rate: float,
+        learning_rate: float | Callable[[tf.Tensor], tf.Tensor],  # a Keras schedule of the step
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-7,  # Keras' Adam default
@@ -39,13 +41,15 @@ class LazyAdam:
             )
 
     def apply(self, gradients: list[tf.IndexedSlices], variables: list[tf.Variable]) -> None:
+        # A schedule reads the steps taken before this one, as Keras' optimizers do.
+        rate = (
+            self.learning_rate(self.iterations)
+            if callable(self.learning_rate)
+            else self.learning_rate
+        )
         self.iterations.assign_add(1)
         step = tf.cast(self.iterations, tf.float32)
-        alpha = (
-            self.learning_rate
-            * tf.sqrt(1.0 - tf.pow(self.beta_2, step))
-            / (1.0 - tf.pow(self.beta_1, step))
-        )
+        alpha = rate * tf.sqrt(1.0 - tf.pow(self.beta_2, step)) / (1.0 - tf.pow(self.beta_1, step))
         for gradient, variable in zip(gradients, variables, strict=True):
             if not isinstance(gradient, tf.IndexedSlices):
                 raise TypeError(f"{variable.name}: expected tf.IndexedSlices, got a dense gradient")

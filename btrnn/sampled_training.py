@@ -29,7 +29,7 @@ class SampledSoftmaxTrainer:
         model: keras.Model,
         settings: LossSettings,
         label_counts: np.ndarray,
-        learning_rate: float,
+        learning_rate: float | keras.optimizers.schedules.LearningRateSchedule,
         seed: int,
     ) -> None:
         self._output = model.get_layer(OUTPUT_LAYER)

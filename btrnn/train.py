@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+LR_SCHEDULES = ("constant", "cosine")
+
+
 def _option(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
     return field(default=default, metadata={"help": help, "choices": choices})
 
@@ -60,6 +63,11 @@ class TrainConfig:
     epochs: int = _option(10, "most epochs; the best one by validation ranking is kept")
     batch_size: int = _option(256, "windows per batch")
     learning_rate: float = _option(1e-3, "Adam learning rate")
+    lr_schedule: str = _option(
+        "constant",
+        "constant: the learning rate throughout; cosine: decayed to 0 over all epochs' steps",
+        choices=LR_SCHEDULES,
+    )
     patience: int = _option(2, "stop after this many epochs without a better validation metric")
     monitor: str = _option("ndcg_at_10", "validation metric that picks the best epoch")
     mask_padding: bool = _option(True, "mask the zero padding positions (paper: fed through)")
@@ -67,8 +75,17 @@ class TrainConfig:
         False, "keep feature [1] product_id / max id (paper: yes; noise for hashed ids)"
     )
     dropout: float = _option(0.0, "dropout on the LSTM inputs and before the output layer")
+    recurrent_dropout: float = _option(0.0, "dropout on the LSTMs' recurrent state")
+    label_smoothing: float = _option(
+        0.0, "full loss: this share of the target's probability spread over all labels"
+    )
     item_embedding: int = _option(
         0, "size of a trainable item embedding concatenated to the item vectors (0: none)"
+    )
+    item_output: bool = _option(
+        True,
+        "score labels in the item vectors' space: LSTM -> Dense(102) -> Dense(|I'|), each "
+        "label's column starting at its item vector (paper: Dense(|I'|) on the LSTM)",
     )
     loss: str = _option(
         "auto",
@@ -96,6 +113,10 @@ class TrainConfig:
             raise ValueError("negatives must be at least 1")
         if self.max_steps < 0:
             raise ValueError("max_steps must be 0 (whole epochs) or more")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError("label_smoothing must be in [0, 1)")
 
     def loss_settings(self, n_labels: int) -> LossSettings:
         """The loss a run over `n_labels` output columns trains with (`auto` resolved)."""
@@ -337,9 +358,20 @@ def _model_config(data: TrainingData, items: ItemTable, config: TrainConfig) -> 
         learning_rate=config.learning_rate,
         mask_padding=config.mask_padding,
         dropout=config.dropout,
+        recurrent_dropout=config.recurrent_dropout,
+        label_smoothing=config.label_smoothing,
         item_embedding=config.item_embedding,
         n_items=len(items.matrix) if config.item_embedding else 0,
+        output_space=data.items.feature_length if config.item_output else 0,
     )
+
+
+def output_init(data: TrainingData, items: ItemTable, model_config: ModelConfig) -> np.ndarray:
+    """The output layer's starting kernel: each label's item vector (the model's, so without the
+    id feature when it is off) as its column. Similar items start with similar scores, so a
+    label learns from its neighbours' purchases before its own."""
+    vectors = items.matrix[data.items.rows_of(data.labels), : model_config.output_space]
+    return np.ascontiguousarray(vectors.T)
 
 
 def fit(
@@ -359,12 +391,16 @@ def fit(
     items = model_items(data.items, config)
     model_config = _model_config(data, items, config)
     settings = config.loss_settings(model_config.n_labels)
-    model = build_model(model_config, compile=settings.loss == "full")
+    if settings.loss == "sampled" and config.label_smoothing:
+        raise ValueError("label smoothing needs the full loss (--loss full)")
+    per_epoch = min(len(data.windows), config.max_steps * config.batch_size or len(data.windows))
+    rate = learning_rate(config, -(-per_epoch // config.batch_size) * config.epochs)
+    init = output_init(data, items, model_config) if model_config.output_space else None
+    model = build_model(model_config, settings.loss == "full", init, rate)
     train = make_dataset(data.windows, items, config.batch_size, True, config.seed)
     if config.max_steps:
         train = train.take(config.max_steps)
-    per_epoch = min(len(data.windows), config.max_steps * config.batch_size or len(data.windows))
-    train_epoch = _epoch_trainer(model, settings, data, config)
+    train_epoch = _epoch_trainer(model, settings, data, config, rate)
     sign = 1.0 if HIGHER_IS_BETTER[config.monitor] else -1.0
     curve: list[dict[str, float]] = []
     best_epoch, best_value, best_weights = 0, -np.inf, None
@@ -418,8 +454,21 @@ def fit(
     return model, model_config, items, metrics
 
 
+def learning_rate(config: TrainConfig, steps: int) -> Any:
+    """The run's learning rate: the constant, or a Keras schedule over all `steps` of training."""
+    if config.lr_schedule == "constant":
+        return config.learning_rate
+    import keras
+
+    return keras.optimizers.schedules.CosineDecay(config.learning_rate, max(steps, 1))
+
+
 def _epoch_trainer(
-    model: keras.Model, settings: LossSettings, data: TrainingData, config: TrainConfig
+    model: keras.Model,
+    settings: LossSettings,
+    data: TrainingData,
+    config: TrainConfig,
+    rate: Any,
 ) -> Callable[[tf.data.Dataset], float]:
     """One epoch of training with the run's loss; returns the epoch's mean training loss.
 
@@ -435,7 +484,7 @@ def _epoch_trainer(
 
     # The training windows' labels: the distribution a batch's true labels come from.
     counts = np.bincount(data.windows.labels, minlength=len(data.labels))
-    trainer = SampledSoftmaxTrainer(model, settings, counts, config.learning_rate, config.seed)
+    trainer = SampledSoftmaxTrainer(model, settings, counts, rate, config.seed)
     return lambda dataset: trainer.fit_epoch(dataset, verbose)
 
 

@@ -25,6 +25,7 @@ from btrnn.artifacts import ModelStore
 from btrnn.bundle import ModelBundle
 from btrnn.dbt_runner import run_dbt
 from btrnn.evaluation.metrics import GateVerdict, RankSummary, release_gate, summarize
+from btrnn.evaluation.prices import PriceComparison, compare_prices, format_prices
 from btrnn.evaluation.report import write_report
 from btrnn.runtime import PROJECT_ROOT, state_dir
 from btrnn.train import TrainConfig, train_command
@@ -40,6 +41,10 @@ BTRNN_MODELS = ("btrnn", "btrnn_seed")
 # The rank tables (models/evaluation/): the baselines' once, BTRNN's once per trained model.
 RANK_MODELS = ("eval_ranks_popularity", "eval_ranks_cooccurrence", "eval_ranks_word2vec")
 BTRNN_RANK_MODELS = ("eval_ranks_btrnn", "eval_target_ranks")
+# The price check: every recommender's published tables for the tested users, scored with the
+# last seed's model (as eval_target_ranks' BTRNN ranks are), and their prices beside the
+# references; the data layer is built already.
+PRICE_SELECTION = "+eval_price_comparison"
 
 # The evaluation's training: the measured default (docs/ablation.md), sized for 2 CPU cores.
 EVALUATION_TRAINING = TrainConfig(units=128, epochs=8, schema="btrnn_eval")
@@ -59,6 +64,9 @@ class EvaluationConfig:
     # Record the verdict in the warehouse's release_gate table, which the *_default views follow
     # (off for ablation rows: a row is a measurement, not a release decision).
     record_gate: bool = True
+    # The paper's price check (eval_price_comparison, with the last seed's model): builds every
+    # recommender's published tables in the evaluation schema.
+    price_check: bool = True
 
     @property
     def schema(self) -> str:
@@ -75,6 +83,7 @@ class EvaluationResult:
     runs: dict[str, list[RankSummary]] = field(default_factory=dict)  # one per seed
     spread: dict[str, dict[str, float]] = field(default_factory=dict)  # std over seeds
     train_seconds: list[float] = field(default_factory=list)
+    prices: list[PriceComparison] | None = None  # None: the price check was not run
 
 
 def _train(config: TrainConfig, model_uri: str) -> str:
@@ -169,17 +178,21 @@ def build_data_layer(config: EvaluationConfig) -> None:
 
 
 def build_ranks(
-    config: EvaluationConfig, model_uri: str, version: str, baselines: bool
+    config: EvaluationConfig, model_uri: str, version: str, baselines: bool, prices: bool = False
 ) -> dict[str, np.ndarray]:
     """Every recommender's rank of each test target, in the warehouse (models/evaluation/): the
     code that fills each published table computes them, BTRNN's on the executors in its scoring
     call. Returns eval_target_ranks as one array per recommender, users in id order.
+
+    With `baselines`, the baselines' ranks too; with `prices`, the price check's published tables
+    and prices (eval_price_comparison), in the same dbt run.
     """
     models = (*RANK_MODELS, *BTRNN_RANK_MODELS) if baselines else BTRNN_RANK_MODELS
+    selection = ["--select", *models]
+    if prices:
+        selection += [PRICE_SELECTION, "--exclude", EVALUATION_MODELS]
     variables = {**_data_variables(config), "model_uri": model_uri, "model_version": version}
-    run_dbt(
-        ["build", "--select", *models], variables=variables, env={"BTRNN_SCHEMA": config.schema}
-    )
+    run_dbt(["build", *selection], variables=variables, env={"BTRNN_SCHEMA": config.schema})
     ranks = read_table("eval_target_ranks", config.schema).sort_values("user_id")
     by_recommender = dict(tuple(ranks.groupby("recommender", sort=False)))
     return {
@@ -206,7 +219,8 @@ def _train_and_rank(
         folder = ModelStore.from_uri(model_uri).fetch(version, state_dir() / "evaluation-cache")
         seconds.append(float(ModelBundle.read(folder).metadata["metrics"]["seconds"]))
         print(f"=== ranking every candidate for every user's test target ({step})")
-        runs.append(build_ranks(config, model_uri, version, baselines=offset == 0))
+        prices = config.price_check and offset == config.seeds - 1
+        runs.append(build_ranks(config, model_uri, version, offset == 0, prices))
         versions.append(version)
     if not runs:
         raise ValueError("seeds must be >= 1")
@@ -219,6 +233,11 @@ def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
     model_uri = str(state_dir() / "evaluation-models")
     runs, versions, seconds = _train_and_rank(config, model_uri)
     ranks = runs[0]
+    prices = (
+        compare_prices(read_table("eval_price_comparison", config.schema))
+        if config.price_check
+        else None
+    )
     n_candidates = count_candidates(config.schema)
     users = len(ranks["btrnn"])
     seed = config.train.seed
@@ -248,16 +267,23 @@ def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
         parameters["btrnn over seeds"] = format_table(
             {n: summaries[n] for n in BTRNN_MODELS}, spreads
         )
-    report = write_report(config.report, ranks, n_candidates, parameters, summaries, gate=gate)
-    _write_figures(gate, summaries, per_seed, parameters, config.report.with_suffix(".json"))
+    report = write_report(
+        config.report, ranks, n_candidates, parameters, summaries, gate=gate, prices=prices
+    )
+    _write_figures(
+        gate, summaries, per_seed, parameters, prices, config.report.with_suffix(".json")
+    )
     if config.record_gate:
         record_verdict(config, gate, gated)
     print(format_table(summaries, spreads))
+    if prices:
+        print("prices of recommended items (paper, section 3.2):")
+        print(format_prices(prices))
     print(f"training seconds per seed: {', '.join(f'{s:.0f}' for s in seconds)}")
     print(gate.message)
     print(f"report: {report}")
     return EvaluationResult(
-        summaries, gate, ranks, report, versions[-1], per_seed, spreads, seconds
+        summaries, gate, ranks, report, versions[-1], per_seed, spreads, seconds, prices
     )
 
 
@@ -266,6 +292,7 @@ def _write_figures(
     summaries: Mapping[str, RankSummary],
     per_seed: Mapping[str, Sequence[RankSummary]],
     parameters: dict,
+    prices: Sequence[PriceComparison] | None,
     path: Path,
 ) -> None:
     """The run's figures and verdict beside the report."""
@@ -274,6 +301,7 @@ def _write_figures(
         "gate": verdict,
         "summaries": {name: s.as_dict() for name, s in summaries.items()},
         "seeds": {name: [s.as_dict() for s in runs] for name, runs in per_seed.items()},
+        "prices": None if prices is None else [c.as_dict() for c in prices],
         "parameters": parameters,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -321,18 +349,28 @@ ABLATION_COLUMNS = (
 def ablation_rows(base: EvaluationConfig, rows: Mapping[str, Mapping[str, Any]]) -> dict:
     """One EvaluationConfig per named row: `base` with the row's overrides.
 
-    A row may override any TrainConfig field, `every_prefix_windows` and `seeds`; the data layer
-    is reused whenever a row's schema was last built with the same vars (give paper-window rows
-    their own `schema`, so the two window layouts do not rebuild each other).
+    A row may override any TrainConfig field, `every_prefix_windows`, `seeds` and `variables`
+    (dbt vars added to the data's, e.g. `sequence_length`); the data layer is reused whenever a
+    row's schema was last built with the same vars (give rows with another data layer their own
+    `schema`, so the layouts do not rebuild each other).
     """
     configs = {}
     for name, overrides in rows.items():
         outer = {k: v for k, v in overrides.items() if k in ("every_prefix_windows", "seeds")}
-        train = replace(base.train, **{k: v for k, v in overrides.items() if k not in outer})
+        extra = dict(overrides.get("variables") or {})
+        training = {k: v for k, v in overrides.items() if k not in outer and k != "variables"}
+        train = replace(base.train, **training)
         slug = "".join(c if c.isalnum() else "-" for c in name.lower())
         report = base.report.parent / "ablation" / f"{slug}.html"
         configs[name] = replace(
-            base, train=train, reuse_data_layer=True, report=report, record_gate=False, **outer
+            base,
+            variables={**base.variables, **extra},
+            train=train,
+            reuse_data_layer=True,
+            report=report,
+            record_gate=False,
+            price_check=False,
+            **outer,
         )
     return configs
 

@@ -22,6 +22,7 @@ from btrnn.evaluation.metrics import (
     release_gate,
     summarize,
 )
+from btrnn.evaluation.prices import PriceComparison
 
 PALETTE = (
     "#1f77b4",
@@ -100,6 +101,26 @@ def _percentile_table(ranks_by_model: Mapping[str, np.ndarray]) -> str:
     return (
         f"<table><thead><tr><th>model</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+def _price_table(prices: Sequence[PriceComparison] | None) -> str:
+    """The paper's price check: each recommender's recommended prices against the references."""
+    if prices is None:
+        return '<p class="note">Not run.</p>'
+    if not prices:
+        return '<p class="note">No prices in this data (products.price, orders unit_price).</p>'
+    head = (
+        "<th>recommender</th><th>against</th><th>median recommended</th><th>median reference</th>"
+        "<th>KS D</th><th>p</th><th>priced items</th><th>unpriced share</th>"
+    )
+    rows = "".join(
+        f"<tr><td>{escape(c.recommender)}</td><td>{escape(c.reference)}</td>"
+        f"<td>{c.recommended_median:,.2f}</td><td>{c.reference_median:,.2f}</td>"
+        f"<td>{c.ks_statistic:.3f}</td><td>{c.p_value:.3g}</td>"
+        f"<td>{c.recommended_prices:,}</td><td>{100 * c.unpriced_share:.1f}%</td></tr>"
+        for c in prices
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def _parameter_table(parameters: Mapping[str, object]) -> str:
@@ -267,6 +288,7 @@ def write_report(
     title: str = "btrnn evaluation",
     candidate: str = "btrnn",
     gate: GateVerdict | None = None,
+    prices: Sequence[PriceComparison] | None = None,
 ) -> Path:
     """Write the evaluation of every model's target ranks as one self-contained HTML file.
 
@@ -306,6 +328,12 @@ uniform random ranks (small p = better than random). Highlighted: best value of 
 <h2>Rank percentiles</h2>
 <p class="note">Target rank at the 10th..90th percentile of users (lower is better).</p>
 {_percentile_table(ranks_by_model)}
+<h2>Prices of recommended items (paper, section 3.2)</h2>
+<p class="note">The prices of the items each recommender's published table recommends to the tested
+users, against each tested user's seed (their last purchase) and against every purchase.
+Two-sample Kolmogorov-Smirnov: D is the largest gap between the two cumulative distributions
+(0 = identical); with this many prices even a small D has a small p, so read D first.</p>
+{_price_table(prices)}
 <h2>Parameters</h2>
 {_parameter_table(parameters)}
 </body>

@@ -13,6 +13,8 @@ sold as (
         product_id,
         max(product_code) as product_code,
         max(product_name) as product_name,
+        -- The typical price paid, for shops whose order lines carry prices but no catalogue.
+        median(unit_price) as unit_price,
         count(*) as purchase_count
     from purchases
     group by product_id
@@ -24,7 +26,7 @@ final as (
         coalesce(products.product_code, sold.product_code) as product_code,
         coalesce(products.product_name, sold.product_name) as product_name,
         products.category,
-        products.price,
+        coalesce(products.price, sold.unit_price) as price,
         coalesce(sold.purchase_count, 0) as purchase_count
     from products
     full outer join sold on products.product_id = sold.product_id

@@ -13,6 +13,8 @@ mapped as (
         cast({{ c.order_id }} as string) as order_id,
         cast({{ c.product_code }} as string) as product_code,
         cast({{ c.product_name }} as string) as product_name,
+        -- Optional: where the order lines carry the price paid (Online Retail II's Price).
+        cast({{ c.get('unit_price') or 'null' }} as double) as unit_price,
         {{ source_timestamp(c.ordered_at, 'orders') }} as ordered_at,
         cast({{ c.quantity }} as double) as quantity,
         -- Null when the source cannot say: such a line is dropped and counted, never taken as

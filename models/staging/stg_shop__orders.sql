@@ -20,6 +20,7 @@ final as (
         product_code,
         max(product_name) as product_name,
         min(ordered_at) as ordered_at,
+        avg(unit_price) as unit_price,
         sum(quantity) as quantity
     from purchases
     group by user_id, order_id, product_id, product_code

@@ -169,20 +169,39 @@ IN_EVALUATION_SCHEMA = {"BTRNN_SCHEMA": "btrnn_eval"}
 
 @pytest.fixture(scope="module")
 def seed_tables(evaluation) -> dict:
-    """The seed tables, built in the evaluation schema with its data and its last model; returns
-    the vars of that build."""
+    """The vars of the evaluation's last rank build, which built the published tables (the price
+    check) in the evaluation schema with its data and its last model."""
     warehouse, result = evaluation
-    variables = {
+    return {
         "evaluation_holdout": True,
         "every_prefix_windows": True,
         "model_uri": str(warehouse.root / "evaluation-models"),
         "model_version": result.model_version,
     }
-    warehouse.dbt(
-        "build", "--select", "int_scoring_inputs_seeds", "int_seeds_scored", *SEED_TABLES.values(),
-        variables=variables, env=IN_EVALUATION_SCHEMA,
-    )  # fmt: skip
-    return variables
+
+
+def test_the_price_check_compares_every_recommender_with_seeds_and_purchases(evaluation):
+    """The paper's section 3.2 check: every published table's items for the tested users, each
+    tested user's seed (last purchase) and every purchase, with the catalogue's prices."""
+    warehouse, result = evaluation
+    prices = warehouse.read("eval_price_comparison", "btrnn_eval")
+    tests = warehouse.read("int_eval_test_inputs", "btrnn_eval")
+    histories = warehouse.read("int_purchase_histories", "btrnn_eval")
+    samples = prices.groupby("sample").size()
+    assert samples["seed"] == len(tests)
+    assert samples["purchase"] == histories.purchase_count.sum()
+    recommended = prices[prices["sample"] == "recommended"].groupby("recommender").size()
+    assert set(recommended.index) == set(result.summaries)  # btrnn, btrnn_seed, the baselines
+    assert recommended["btrnn"] == recommended["popularity"] == 20 * len(tests)  # top_k each
+    assert prices.price.notna().all()  # the sample's catalogue prices every product
+    assert {(c.recommender, c.reference) for c in result.prices} == {
+        (r, s) for r in recommended.index for s in ("seed", "purchase")
+    }
+    for comparison in result.prices:
+        assert 0.0 <= comparison.ks_statistic <= 1.0 and comparison.recommended_median > 0
+    record = json.loads(result.report.with_suffix(".json").read_text())
+    assert len(record["prices"]) == len(result.prices)
+    assert "Prices of recommended items" in result.report.read_text()
 
 
 def test_plain_dbt_publishes_the_newest_verdict_for_its_data_and_model(evaluation, seed_tables):
@@ -205,17 +224,22 @@ def test_plain_dbt_publishes_the_newest_verdict_for_its_data_and_model(evaluatio
         warehouse.dbt("run-operation", "record_release_gate", "--args", arguments, env=env)
 
     record(verdict)
-    personal, seeds, log = _compiled_defaults(warehouse, seed_tables, env)
-    assert seeds == "recs_bought_next_btrnn"  # scored by a model trained as judged (seed aside)
-    # No personalised BTRNN table in this schema: nothing to publish, so the best baseline.
-    assert personal == "recs_next_order_cooccurrence"
-    assert "recs_next_order_btrnn is not built yet; publishing the best baseline" in log
+    # Both BTRNN tables scored by a model trained as judged (seed aside).
+    personal, seeds, _ = _compiled_defaults(warehouse, seed_tables, env)
+    assert (personal, seeds) == ("recs_next_order_btrnn", "recs_bought_next_btrnn")
 
     record(wider)
     assert len(warehouse.read("release_gate", "btrnn_eval")) == 2
     _, seeds, log = _compiled_defaults(warehouse, seed_tables, env)
     assert seeds == "recs_bought_next_cooccurrence"
     assert f"model {result.model_version} was trained with units=64 (judged: 128)" in log
+
+    # The published schema holds no BTRNN table: nothing to publish, so the best baseline.
+    arguments = json.dumps({"verdict": {**verdict, "run_id": "judged-published"}})
+    warehouse.dbt("run-operation", "record_release_gate", "--args", arguments)
+    personal, seeds, log = _compiled_defaults(warehouse, seed_tables)
+    assert (personal, seeds) == ("recs_next_order_cooccurrence", "recs_bought_next_cooccurrence")
+    assert "recs_next_order_btrnn is not built yet; publishing the best baseline" in log
 
     another_shop = {**seed_tables, "shop_schema": "another_shop_raw"}
     personal, seeds, log = _compiled_defaults(warehouse, another_shop, env)

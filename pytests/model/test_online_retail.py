@@ -49,7 +49,10 @@ def evaluated(warehouse, tmp_path_factory):
         training = replace(
             EVALUATION_TRAINING, units=64, epochs=1, batch_size=1024, learning_rate=4e-3
         )
-        config = EvaluationConfig(variables=variables, train=training, report=report)
+        # The price check runs in test_evaluate.py; here only the prices it would read.
+        config = EvaluationConfig(
+            variables=variables, train=training, report=report, price_check=False
+        )
         result = run_evaluation(config)
     finally:
         patch.undo()
@@ -72,6 +75,15 @@ def test_string_codes_get_stable_distinct_ids(evaluated):
     assert catalog.product_id.is_unique
     assert catalog.product_code.str.fullmatch(r"[0-9]{5}[A-Za-z]{0,2}").all()
     assert (catalog.product_id > 0).all()
+
+
+def test_products_are_priced_from_the_order_lines(evaluated):
+    """No products table: each product's price is the median unit price paid (orders_columns
+    unit_price), which the evaluation's price check reads."""
+    warehouse, _ = evaluated
+    catalog = warehouse.read("int_products_catalog", SCHEMA).set_index("product_code")
+    assert catalog.price.notna().mean() > 0.99
+    assert catalog.price.loc["85123A"] == pytest.approx(2.95, abs=0.3)  # white hanging heart
 
 
 def test_without_views_word2vec_learns_from_purchases(evaluated):

@@ -48,15 +48,20 @@ def test_data_layer_is_rebuilt_unless_the_same_vars_built_it(tmp_path, monkeypat
 
 
 def test_ablation_rows_override_the_base(tmp_path: Path):
-    base = EvaluationConfig(report=tmp_path / "evaluation.html")
+    base = EvaluationConfig(report=tmp_path / "evaluation.html", variables={"top_k": 20})
     rows = ablation_rows(
         base,
         {
             "default": {},
             "paper input": {"id_feature": True, "item_embedding": 0, "seeds": 3},
             "paper windows": {"every_prefix_windows": False, "schema": "btrnn_eval_paper"},
+            "longer": {"variables": {"sequence_length": 20}, "schema": "btrnn_eval_20"},
         },
     )
+    assert rows["longer"].variables == {"top_k": 20, "sequence_length": 20}
+    assert rows["longer"].schema == "btrnn_eval_20" and rows["longer"].train.units == 128
+    assert rows["default"].variables == base.variables
+    assert not any(row.price_check or row.record_gate for row in rows.values())
     assert rows["default"].train == base.train and rows["default"].reuse_data_layer
     assert rows["paper input"].train == replace(base.train, id_feature=True, item_embedding=0)
     assert rows["paper input"].seeds == 3

@@ -29,6 +29,18 @@ def test_rows_touched_at_every_step_follow_keras_adam():
     np.testing.assert_allclose(lazy_weights.numpy(), dense_weights.numpy(), rtol=1e-5, atol=1e-7)
 
 
+def test_a_schedule_follows_keras_adam_with_the_same_schedule():
+    gradients = [np.random.default_rng(step).normal(size=(5, 3)) for step in range(4)]
+    lazy_weights, dense_weights = tf.Variable(_start()), keras.Variable(_start())
+    schedule = keras.optimizers.schedules.CosineDecay(0.05, 4)
+    lazy, dense = LazyAdam(schedule), keras.optimizers.Adam(learning_rate=schedule)
+    lazy.build([lazy_weights])
+    for gradient in gradients:
+        lazy.apply([_rows(gradient.astype(np.float32), [0, 1, 2, 3, 4])], [lazy_weights])
+        dense.apply_gradients([(tf.constant(gradient, tf.float32), dense_weights)])
+    np.testing.assert_allclose(lazy_weights.numpy(), dense_weights.numpy(), rtol=1e-5, atol=1e-7)
+
+
 def test_untouched_rows_keep_their_weights_and_moments_exactly():
     weights = tf.Variable(_start())
     optimizer = LazyAdam(0.1)

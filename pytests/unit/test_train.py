@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,14 +12,17 @@ from toy_windows import SEQUENCE, toy_data, toy_items
 from btrnn.cli import build_parser
 from btrnn.evaluation.protocol import EVALUATION_TRAINING
 from btrnn.items import NORMALISED_ID
+from btrnn.model import flops_per_row
 from btrnn.train import (
     METRICS_LOG_FIELDS,
     TrainConfig,
     TrainingData,
     Windows,
+    _model_config,
     config_from_args,
     fit,
     model_items,
+    output_init,
     train_command,
     validation_summary,
 )
@@ -44,8 +48,12 @@ def _parse(command: list[str]) -> TrainConfig:
             monitor="hr_at_100",
             mask_padding=False,
             id_feature=True,
+            lr_schedule="cosine",
             dropout=0.25,
+            recurrent_dropout=0.1,
+            label_smoothing=0.05,
             item_embedding=16,
+            item_output=False,
             loss="sampled",
             negatives=64,
             sampler_alpha=0.5,
@@ -196,6 +204,77 @@ def test_embedding_model_trains_and_ships_its_index_column():
     assert model_config.feature_length == items.feature_length == 103
     rows = np.array([[0] * (SEQUENCE - 1) + [3]])
     assert model.predict(items.matrix[rows], verbose=0).shape == (1, len(items.item_ids))
+
+
+def test_item_output_starts_each_label_at_its_item_vector_and_trains_from_there():
+    """LSTM -> Dense(102) -> Dense(|I'|): the output kernel's column of each label is, before
+    training, the label's item vector as the model sees it (the id feature zeroed)."""
+    from btrnn.model import build_model
+
+    data = toy_data()
+    config = TrainConfig(units=8, epochs=1, batch_size=32, learning_rate=0.05)
+    assert config.item_output
+    items = model_items(data.items, config)
+    model_config = _model_config(data, items, config)
+    assert model_config.output_space == data.items.feature_length == 102
+    init = output_init(data, items, model_config)
+    vectors = data.items.matrix[data.items.rows_of(data.labels)].copy()
+    vectors[:, NORMALISED_ID] = 0.0
+    assert np.array_equal(init, vectors.T)
+    model = build_model(model_config, output_init=init)
+    assert model.get_layer("to_item_space").kernel.shape == (8, 102)
+    assert np.array_equal(model.get_layer("next_item_logits").kernel.numpy(), init)
+    trained, trained_config, _, metrics = fit(data, config)
+    assert trained_config == model_config
+    assert not np.array_equal(trained.get_layer("next_item_logits").kernel.numpy(), init)
+    assert metrics["best"]["ndcg_at_10"] > 0.5
+    plain = _model_config(data, items, TrainConfig(item_output=False))
+    assert plain.output_space == 0
+    # A row's scoring at paper scale: the output layer (600 + 400k) x 102 instead of 600 x 400k,
+    # about a third of the paper network's work in all (the LSTMs unchanged).
+    assert flops_per_row(replace(model_config, n_labels=400_000, units=600)) < 0.35 * (
+        flops_per_row(replace(plain, n_labels=400_000, units=600))
+    )
+
+
+def test_cosine_schedule_decays_to_zero_over_the_run_and_smoothing_needs_the_full_loss():
+    config = TrainConfig(
+        units=4, epochs=2, batch_size=64, patience=5, lr_schedule="cosine", label_smoothing=0.1
+    )
+    model, model_config, _, _ = fit(toy_data(), config)
+    steps = int(model.optimizer.iterations.numpy())
+    assert steps == 2 * 7  # 400 windows in batches of 64
+    rate = model.optimizer.learning_rate
+    assert float(rate) == pytest.approx(0.0, abs=1e-6)
+    assert model_config.label_smoothing == 0.1
+    with pytest.raises(ValueError, match="label smoothing needs the full loss"):
+        fit(toy_data(), replace(config, loss="sampled", negatives=3))
+    with pytest.raises(ValueError, match="lr_schedule"):
+        TrainConfig(lr_schedule="step")
+    with pytest.raises(ValueError, match="label_smoothing"):
+        TrainConfig(label_smoothing=1.0)
+
+
+def test_smoothed_crossentropy_is_keras_one_hot_smoothing_from_integer_labels():
+    import keras
+
+    from btrnn.model import smoothed_crossentropy
+
+    logits = np.random.default_rng(0).normal(size=(4, 7)).astype(np.float32)
+    labels = np.array([1, 0, 6, 3])
+    expected = keras.losses.CategoricalCrossentropy(
+        from_logits=True, label_smoothing=0.2, reduction=None
+    )(keras.ops.one_hot(labels, 7), logits)
+    got = smoothed_crossentropy(0.2)(labels, logits)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=1e-5)
+
+
+def test_recurrent_dropout_reaches_both_lstms():
+    from btrnn.model import ModelConfig, build_model
+
+    model = build_model(ModelConfig(n_labels=6, units=4, recurrent_dropout=0.3), compile=False)
+    for name in ("lstm_1", "lstm_2"):
+        assert model.get_layer(name).get_config()["recurrent_dropout"] == 0.3
 
 
 def test_validation_ranks_batch_by_batch_as_over_all_logits_at_once():
