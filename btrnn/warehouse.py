@@ -20,6 +20,25 @@ def default_model_uri() -> str:
     return os.environ.get("BTRNN_MODEL_URI") or str(state_dir() / "models")
 
 
+def evaluation_model_uri() -> str:
+    """`btrnn evaluate`'s own model store, beside the default one so that the executors that
+    fetch the published models fetch these too (<BTRNN_MODEL_URI>/evaluation), else in the
+    state folder. Its CURRENT is its own: evaluating never moves the published models'."""
+    store = os.environ.get("BTRNN_MODEL_URI")
+    return f"{store.rstrip('/')}/evaluation" if store else str(state_dir() / "evaluation-models")
+
+
+def read_warehouse_table(name: str, schema: str = "btrnn") -> pd.DataFrame:
+    """A table's rows from the warehouse the run uses: over Spark Connect when SPARK_REMOTE
+    names a server (a cluster's warehouse need not be on this machine), else from the local
+    warehouse's files (no JVM)."""
+    if os.environ.get("SPARK_REMOTE"):
+        from btrnn.spark import get_session
+
+        return get_session().table(f"{schema}.{name}").toPandas()
+    return read_table(name, schema)
+
+
 def table_path(name: str, schema: str = "btrnn", root: Path | None = None) -> Path:
     """The folder of a table's files; for a published table (a view over per-run builds,
     `publish: view`), the newest build's.

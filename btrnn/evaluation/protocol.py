@@ -29,7 +29,7 @@ from btrnn.evaluation.prices import PriceComparison, compare_prices, format_pric
 from btrnn.evaluation.report import write_report
 from btrnn.runtime import PROJECT_ROOT, state_dir
 from btrnn.train import TrainConfig, train_command
-from btrnn.warehouse import read_table
+from btrnn.warehouse import evaluation_model_uri, read_warehouse_table
 
 EVALUATION_MODELS = (
     "+item_features +int_training_windows +int_validation_windows +int_label_vocabulary"
@@ -193,7 +193,7 @@ def build_ranks(
         selection += [PRICE_SELECTION, "--exclude", EVALUATION_MODELS]
     variables = {**_data_variables(config), "model_uri": model_uri, "model_version": version}
     run_dbt(["build", *selection], variables=variables, env={"BTRNN_SCHEMA": config.schema})
-    ranks = read_table("eval_target_ranks", config.schema).sort_values("user_id")
+    ranks = read_warehouse_table("eval_target_ranks", config.schema).sort_values("user_id")
     by_recommender = dict(tuple(ranks.groupby("recommender", sort=False)))
     return {
         name: by_recommender[name]["rank"].to_numpy(np.int64)
@@ -202,7 +202,7 @@ def build_ranks(
 
 
 def count_candidates(schema: str) -> int:
-    return len(read_table("int_eval_candidates", schema))
+    return len(read_warehouse_table("int_eval_candidates", schema))
 
 
 def _train_and_rank(
@@ -230,11 +230,11 @@ def _train_and_rank(
 def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
     started = time.perf_counter()
     build_data_layer(config)
-    model_uri = str(state_dir() / "evaluation-models")
+    model_uri = evaluation_model_uri()
     runs, versions, seconds = _train_and_rank(config, model_uri)
     ranks = runs[0]
     prices = (
-        compare_prices(read_table("eval_price_comparison", config.schema))
+        compare_prices(read_warehouse_table("eval_price_comparison", config.schema))
         if config.price_check
         else None
     )

@@ -2,8 +2,9 @@
 
 One build of the bundled sample (schema `pipeline`, small Word2Vec) serves every test: the SQL
 layer with the baselines and the `*_default` views, and Word2Vec and item features for a model
-that `btrnn train` fits over Connect and publishes to the cluster's S3 store. The steps are
-module fixtures, so each test finds the cluster in the same state whichever tests run.
+that `btrnn train` fits over Connect and publishes to the cluster's S3 store; `btrnn evaluate`
+runs over Connect in a schema of its own. The steps are module fixtures, so each test finds the
+cluster in the same state whichever tests run.
 """
 
 from __future__ import annotations
@@ -311,3 +312,79 @@ def test_published_tables_equal_a_local_target_run_on_the_same_data(
         for column in (*key, "rank", "product_id", "recommender", "model_version"):
             assert on_cluster[column].tolist() == local[column].tolist(), f"{name}.{column}"
         np.testing.assert_allclose(on_cluster.score, local.score, rtol=1e-5, err_msg=name)
+
+
+def test_the_evaluation_runs_on_the_cluster(
+    standing_cluster: StandingCluster,
+    pipeline: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """`btrnn evaluate` over Connect: the held-out data layer and the rank tables built on the
+    cluster, BTRNN trained over Connect into the S3 store's evaluation prefix and ranked on the
+    workers, the ranks read back over Connect; BI reads them over Thrift."""
+    from btrnn.artifacts import ModelStore
+
+    schema = f"{SCHEMA}_eval"
+    variables = tmp_path / "vars.yml"
+    variables.write_text(json.dumps(BASE_VARS))
+    report = tmp_path / "evaluation.html"
+    env = {
+        **standing_cluster.env,
+        "BTRNN_TARGET": "connect",
+        "BTRNN_SCHEMA": SCHEMA,  # the published schema, where the verdict is recorded
+        "DBT_TARGET_PATH": str(pipeline / "target-evaluation"),
+        "DBT_LOG_PATH": str(pipeline / "logs"),
+    }
+    evaluated = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "btrnn.cli",
+            "evaluate",
+            "--vars-file",
+            str(variables),
+            "--schema",
+            schema,
+            "--units",
+            "8",
+            "--epochs",
+            "1",
+            "--no-price-check",
+            "--report",
+            str(report),
+        ],  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=DBT_TIMEOUT_S,
+    )
+    assert evaluated.returncode == 0, (evaluated.stdout + evaluated.stderr)[-4000:]
+    figures = json.loads(report.with_suffix(".json").read_text())
+    version = figures["parameters"]["model_version"]
+    for name, value in standing_cluster.env.items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+    store = ModelStore.from_uri(standing_cluster.env["BTRNN_MODEL_URI"] + "/evaluation")
+    assert store.current_version() == version  # trained over Connect into the S3 store
+
+    cursor = thrift_cursor(standing_cluster)
+    cursor.execute(
+        "select recommender, count(*), min(rank), max(model_version) "
+        f"from {schema}.eval_target_ranks group by recommender"
+    )
+    counts = {row[0]: row[1:] for row in cursor.fetchall()}
+    users = figures["parameters"]["users"]
+    assert set(counts) == set(figures["summaries"]) and users > 100
+    assert {rows for rows, _, _ in counts.values()} == {users}
+    assert counts["btrnn"][1] >= 1 and counts["btrnn"][2] == version
+    for name, summary in figures["summaries"].items():
+        assert summary["users"] == users, name
+
+    log = standing_cluster.folder / MODEL_LOAD_LOG
+    loads = [json.loads(line) for line in log.read_text().splitlines()]
+    loads = [load for load in loads if load["version"] == version]
+    workers = {Path(load["cwd"]).relative_to(standing_cluster.folder).parts[0] for load in loads}
+    assert loads and workers <= {"work-1", "work-2"}, loads  # ranked on the workers
+    cursor.execute(f"select count(*) from {SCHEMA}.release_gate")
+    assert cursor.fetchone()[0] >= 1

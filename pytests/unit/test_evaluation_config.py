@@ -69,3 +69,14 @@ def test_ablation_rows_override_the_base(tmp_path: Path):
     assert not rows["paper windows"].every_prefix_windows
     assert rows["paper windows"].report == tmp_path / "ablation" / "paper-windows.html"
     assert base.train == EVALUATION_TRAINING
+
+
+def test_the_evaluation_store_sits_beside_the_default_store(monkeypatch, tmp_path: Path):
+    from btrnn.warehouse import default_model_uri, evaluation_model_uri
+
+    monkeypatch.setenv("BTRNN_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("BTRNN_MODEL_URI", raising=False)
+    assert evaluation_model_uri() == str(tmp_path / "evaluation-models")
+    monkeypatch.setenv("BTRNN_MODEL_URI", "s3://bucket/btrnn/models/")
+    assert evaluation_model_uri() == "s3://bucket/btrnn/models/evaluation"
+    assert default_model_uri() != evaluation_model_uri()
