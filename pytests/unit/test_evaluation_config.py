@@ -11,8 +11,11 @@ import pytest
 from btrnn.evaluation import protocol as evaluate
 from btrnn.evaluation.metrics import summarize
 from btrnn.evaluation.protocol import (
+    ABLATION_HEADER,
     EVALUATION_TRAINING,
     EvaluationConfig,
+    EvaluationResult,
+    ablation_line,
     ablation_rows,
     format_table,
     mean_summary,
@@ -80,3 +83,23 @@ def test_the_evaluation_store_sits_beside_the_default_store(monkeypatch, tmp_pat
     monkeypatch.setenv("BTRNN_MODEL_URI", "s3://bucket/btrnn/models/")
     assert evaluation_model_uri() == "s3://bucket/btrnn/models/evaluation"
     assert default_model_uri() != evaluation_model_uri()
+
+
+def test_an_ablation_line_fills_every_column_of_the_header(tmp_path: Path):
+    runs = [summarize(np.array([1, 5, 50]), 100), summarize(np.array([2, 9, 80]), 100)]
+    seeded = summarize(np.array([3, 30, 90]), 100)
+    result = EvaluationResult(
+        summaries={"btrnn": mean_summary(runs), "btrnn_seed": seeded},
+        gate=None,  # type: ignore[arg-type]
+        ranks={},
+        report=tmp_path / "r.html",
+        model_version="v",
+        spread={"btrnn": spread(runs), "btrnn_seed": spread([seeded])},
+        train_seconds=[10.0, 20.0],
+    )
+    line = ablation_line("two seeds", result, 2)
+    assert line.count("|") == ABLATION_HEADER.count("|")
+    cells = [cell.strip() for cell in line.strip("|").split("|")]
+    assert cells[0] == "two seeds" and cells[-2:] == ["15", "2"]
+    assert cells[2] == f"{mean_summary(runs).ndcg_at_100:.3f} ± {spread(runs)['ndcg_at_100']:.3f}"
+    assert cells[7].startswith(f"{seeded.ndcg_at_100:.3f}")  # btrnn_seed NDCG@100
