@@ -8,6 +8,7 @@ only K (product, probability) pairs per row leave the worker, never |I'|-wide ro
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -195,11 +196,20 @@ def model_cache_root() -> Path:
 
 
 def get_scorer(model_uri: str, version: str) -> Scorer:
-    """This process's scorer for a version: downloaded, verified and loaded on first use only."""
+    """This process's scorer for a version: downloaded, verified and loaded on first use only.
+
+    A worker holds one model: loading another version lets go of the one before. Spark reuses
+    Python workers across jobs, so on a standing cluster (a daily scoring run, a weekly new
+    version, evaluations) a worker would otherwise keep every version it ever scored with, about
+    1 GB each at the paper's scale. A dbt run scores with one version (resolved once), so this
+    never reloads within a run.
+    """
     global loads
     key = (model_uri, version)
     with _lock:
         if key not in _scorers:
+            _scorers.clear()
+            gc.collect()  # the previous model's weights go before the next one's arrive
             folder = ModelStore.from_uri(model_uri).fetch(version, model_cache_root())
             _scorers[key] = Scorer(folder)
             loads += 1

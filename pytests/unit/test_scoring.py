@@ -71,6 +71,31 @@ def test_current_is_resolved_once_per_dbt_invocation(bundle_folder, tmp_path):
     assert pinned.model_version == first
 
 
+def test_a_worker_holds_one_model_and_lets_go_of_the_one_before(bundle_folder, tmp_path):
+    """Reused Python workers score version after version: only the newest stays loaded."""
+    import gc
+    import weakref
+
+    from btrnn import scoring
+
+    uri = str(tmp_path / "store")
+    store = ModelStore.from_uri(uri)
+    for version in ("v1", "v2"):
+        store.publish(bundle_folder, version=version)
+    before = scoring.loads
+    first = scoring.get_scorer(uri, "v1")
+    assert scoring.get_scorer(uri, "v1") is first  # loaded once, then reused
+    released = weakref.ref(first)
+    del first
+    second = scoring.get_scorer(uri, "v2")
+    gc.collect()
+    assert released() is None, "the worker still holds v1 after loading v2"
+    assert list(scoring._scorers) == [(uri, "v2")] and scoring.get_scorer(uri, "v2") is second
+    assert scoring.loads - before == 2
+    scoring.get_scorer(uri, "v1")  # back to v1: loaded again, v2 let go
+    assert list(scoring._scorers) == [(uri, "v1")] and scoring.loads - before == 3
+
+
 def test_model_cache_is_private_unless_overridden(monkeypatch, tmp_path):
     monkeypatch.delenv(CACHE_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
