@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from btrnn.bench.report import format_report
-from btrnn.bench.scoring import BenchConfig, run_benchmark
+from btrnn.bench.scoring import OUTPUT_LAYERS, BenchConfig, run_benchmark
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -51,6 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {_csv(defaults.row_at_a_time_rows)})",
     )
     add("--units", type=int, default=defaults.units, help="LSTM units (default %(default)s)")
+    add(
+        "--output-layer",
+        choices=OUTPUT_LAYERS,
+        default=defaults.output_layer,
+        help="item: btrnn train's default network (LSTM -> Dense(102) -> Dense(|I'|)); dense: "
+        "the paper's Dense(|I'|) on the LSTM (default %(default)s)",
+    )
     add(
         "--items",
         type=int,
@@ -101,6 +109,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="timed passes per path and |I'|, the best is reported (default %(default)s)",
     )
     add("--seed", type=int, default=defaults.seed, help="random seed (default %(default)s)")
+    add(
+        "--out",
+        type=Path,
+        default=defaults.out,
+        help="JSON of the figures and issue 7's targets (default %(default)s)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -124,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
         rows=args.rows,
         row_at_a_time_rows=args.row_at_a_time_rows,
         units=args.units,
+        output_layer=args.output_layer,
         items=args.items,
         batch_size=args.batch_size,
         top_k=args.top_k,
@@ -134,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         matmul_size=args.matmul_size,
         seed=args.seed,
+        out=args.out,
     )
     report = run_benchmark(config)
     print(format_report(report), flush=True)

@@ -23,6 +23,8 @@ COLUMNS = (
     "model GFLOP/s",
     "% of matmul",
     "loads",
+    "peak RSS MiB",
+    "RSS/weights",
     "recs/user",
     "others' cores",
 )
@@ -46,8 +48,10 @@ def format_report(report: BenchReport) -> str:
         f"({report.parallelism} task slots, {report.partitions} partitions), synthetic models",
         f"machine: {os.cpu_count()} cores{f' ({cpu})' if cpu else ''}, python "
         f"{platform.python_version()}, {library_versions()}",
-        f"model: LSTM({config.units}) -> LSTM({config.units}) -> Dense(|I'|), input (11, 102), "
-        f"{config.items} items; top-{config.top_k}; Arrow batch {config.batch_size}",
+        f"model: LSTM({config.units}) -> LSTM({config.units}) -> "
+        + ("Dense(102) -> " if config.output_layer == "item" else "")
+        + f"Dense(|I'|), input (11, 102), {config.items} items; top-{config.top_k}; "
+        f"Arrow batch {config.batch_size}",
         f"float32 matmul {config.matmul_size}x{config.matmul_size} GFLOP/s (best of "
         f"{config.matmul_repeats}) {rates}; machine rate = {machine:.1f} GFLOP/s",
         f"batched = score_users (mapInPandas); row-at-a-time = the paper's Python UDF, keras "
@@ -82,6 +86,8 @@ def format_report(report: BenchReport) -> str:
                 f"{r.model_gflops:.4g}",
                 f"{100 * r.model_gflops / machine:.3g}%",
                 str(r.loads),
+                f"{r.peak_rss_bytes / 2**20:.0f}" if r.peak_rss_bytes else "-",
+                f"{r.rss_per_weights:.2f}" if r.peak_rss_bytes else "-",
                 _recs_cell(r.recs_per_user),
                 f"{r.others_cores + r.steal_cores:.2f}",
             ]
@@ -96,7 +102,11 @@ def format_report(report: BenchReport) -> str:
         "warm-up s: first batched pass over a few rows (model fetch, verify, load and tf.function "
         "tracing per worker); loads: model loads by the batched path over all workers;",
         "others' cores: average CPU cores used by other processes (plus hypervisor steal) while "
-        "that row was measured",
-        f"benchmark took {report.elapsed_s:.1f} s",
+        "that row was measured;",
+        "peak RSS: the largest lifetime peak of a Python worker that loaded the model (the "
+        "batched path's, before the row-at-a-time UDF loads its own copy); RSS/weights: that "
+        "over the model's float32 weights",
+        f"benchmark took {report.elapsed_s:.1f} s"
+        + (f"; figures and targets in {config.out}" if config.out else ""),
     ]
     return "\n".join(lines)

@@ -27,19 +27,20 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from btrnn.bench.machine import CpuMeter, MatmulRate, measure_matmul
+from btrnn.bench.machine import CpuMeter, MatmulRate, cpu_flags, cpu_name, measure_matmul
 
 if TYPE_CHECKING:
     from btrnn.model import ModelConfig
 
-DEFAULT_LABELS = (10_000, 137_667)  # a small catalogue and the paper's |I'|
+DEFAULT_LABELS = (10_000, 137_667, 400_000)  # a small catalogue, the paper's |I'| and its 0.4M
+OUTPUT_LAYERS = ("item", "dense")  # btrnn train's default (--item-output) and the paper's
 # Default rows per |I'|: enough model work for a stable rate, a few minutes in all on 2 cores.
 _ROW_BUDGET_FLOP = 1.5e12
 _clock = {"start": time.perf_counter()}  # progress lines count from the run's start
@@ -51,8 +52,9 @@ class BenchConfig:
 
     labels: tuple[int, ...] = DEFAULT_LABELS
     rows: tuple[int, ...] | None = None
-    row_at_a_time_rows: tuple[int, ...] = (200, 100)
+    row_at_a_time_rows: tuple[int, ...] = (200, 100, 50)
     units: int = 600
+    output_layer: str = "item"  # item: LSTM -> Dense(102) -> Dense(|I'|); dense: the paper's
     items: int = 20_000
     batch_size: int = 1024
     top_k: int = 20
@@ -64,6 +66,13 @@ class BenchConfig:
     matmul_size: int = 2048
     matmul_repeats: int = 5
     seed: int = 0
+    out: Path | None = Path("reports/bench-scoring.json")
+
+    def model(self, labels: int) -> ModelConfig:
+        from btrnn.model import ModelConfig
+
+        space = ModelConfig.feature_length if self.output_layer == "item" else 0
+        return ModelConfig(n_labels=labels, units=self.units, output_space=space)
 
     def rows_for(self, position: int, model: ModelConfig) -> int:
         from btrnn.model import flops_per_row
@@ -99,6 +108,8 @@ class LabelResult:
     row_recs: tuple[int, int]  # min and max top-K length returned by the UDF
     others_cores: float = 0.0  # average cores other processes used meanwhile
     steal_cores: float = 0.0
+    weights_bytes: int = 0  # the model's weights, float32
+    peak_rss_bytes: int = 0  # the largest peak RSS of a Python worker that loaded this model
 
     @property
     def batched_rows_per_s(self) -> float:
@@ -116,6 +127,10 @@ class LabelResult:
     def model_gflops(self) -> float:
         return self.batched_rows_per_s * self.flops_per_row / 1e9
 
+    @property
+    def rss_per_weights(self) -> float:
+        return self.peak_rss_bytes / self.weights_bytes if self.weights_bytes else 0.0
+
 
 @dataclass
 class BenchReport:
@@ -131,6 +146,56 @@ class BenchReport:
     def machine_gflops(self) -> float:
         """The best float32 matmul rate seen: the denominator of '% of matmul'."""
         return max(rate.best_gflops for rate in self.matmul)
+
+    def as_json(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict: per |I'| the rates and shares issue 7's targets name,
+        each target with its measured value and whether it is met."""
+        machine = self.machine_gflops
+        per_labels = []
+        for r in self.results:
+            per_labels.append(
+                {
+                    "labels": r.labels,
+                    "rows": r.rows,
+                    "rows_per_s": r.batched_rows_per_s,
+                    "row_at_a_time_rows_per_s": r.row_rows_per_s,
+                    "speedup": r.speedup,
+                    "flops_per_row": r.flops_per_row,
+                    "model_gflops": r.model_gflops,
+                    "roofline_share": r.model_gflops / machine,
+                    "weights_bytes": r.weights_bytes,
+                    "peak_rss_per_worker_bytes": r.peak_rss_bytes,
+                    "peak_rss_per_weights": r.rss_per_weights,
+                    "loads": r.loads,
+                    "others_cores": r.others_cores + r.steal_cores,
+                }
+            )
+        largest = max(self.results, key=lambda r: r.labels, default=None)
+        targets = []
+        if largest is not None:
+            for name, value, bound, higher in (
+                ("roofline_share", largest.model_gflops / machine, 0.7, True),
+                ("speedup_over_row_at_a_time", largest.speedup, 20.0, True),
+                ("peak_rss_per_weights", largest.rss_per_weights, 1.5, False),
+            ):
+                met = value >= bound if higher else 0 < value <= bound
+                targets.append(
+                    {"labels": largest.labels, "name": name, "value": value, "bound": bound,
+                     "met": met}
+                )  # fmt: skip
+        return {
+            "machine": {
+                "cpu": cpu_name(),
+                "cpu_flags": cpu_flags(),
+                "cores": os.cpu_count(),
+                "matmul": [asdict(rate) for rate in self.matmul],
+                "matmul_gflops": machine,
+            },
+            "config": {k: v for k, v in asdict(self.config).items() if k != "out"},
+            "results": per_labels,
+            "targets": targets,
+            "elapsed_s": self.elapsed_s,
+        }
 
     def failures(self) -> list[str]:
         """Results that are wrong, not slow: users without exactly K recommendations."""
@@ -166,8 +231,11 @@ def synthetic_items(n_items: int, feature_length: int, seed: int) -> Any:
     return ItemTable.from_rows(np.arange(1, n_items + 1, dtype=np.int64), features)
 
 
-def publish_synthetic(store: Any, work: Path, model: ModelConfig, items: Any, seed: int) -> str:
-    """A random-initialised bundle for `model`, published as version bench-<labels>-u<units>."""
+def publish_synthetic(
+    store: Any, work: Path, model: ModelConfig, items: Any, seed: int
+) -> tuple[str, int]:
+    """A random-initialised bundle for `model`, published as version bench-<labels>-u<units>;
+    returns the version and the bytes of its weights."""
     import keras
 
     from btrnn.bundle import ModelBundle
@@ -185,9 +253,10 @@ def publish_synthetic(store: Any, work: Path, model: ModelConfig, items: Any, se
     bundle.write(folder, network)
     version = store.publish(folder, version=f"bench-{model.n_labels}-u{model.units}")
     shutil.rmtree(folder)
+    weights_bytes = sum(int(weight.nbytes) for weight in network.get_weights())
     del network
     keras.backend.clear_session()
-    return version
+    return version, weights_bytes
 
 
 def synthetic_inputs(spark: Any, rows: int, items: Any, partitions: int, seed: int) -> Any:
@@ -213,6 +282,7 @@ def _row_model(model_uri: str, version: str) -> tuple[Any, Any, np.ndarray]:
     """The paper's `__MODEL__` global: fetched and loaded on a worker's first row only."""
     key = (model_uri, version)
     if key not in _ROW_MODELS:
+        _ROW_MODELS.clear()  # one model per worker, as the batched path keeps
         from btrnn.artifacts import ModelStore
         from btrnn.bundle import ModelBundle
         from btrnn.scoring import model_cache_root
@@ -268,10 +338,33 @@ def _batched(frame: Any, settings: Any) -> dict[int, int]:
     return {int(row["recs"]): int(row["count"]) for row in histogram}
 
 
-def _loads(log: Path, version: str) -> int:
+def _loaders(log: Path, version: str) -> list[int]:
+    """The pids of the Python workers that loaded `version` on the batched path."""
     if not log.exists():
-        return 0
-    return sum(json.loads(line)["version"] == version for line in log.read_text().splitlines())
+        return []
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    return [entry["pid"] for entry in entries if entry["version"] == version]
+
+
+def _peak_rss(spark: Any, slots: int, pids: Sequence[int]) -> int:
+    """The largest lifetime peak RSS (bytes) among the Python workers `pids`, asked by a probe
+    job of the same kind as scoring (mapInPandas) over every task slot: Spark hands its tasks to
+    the idle Python workers that just scored. 0 when no probe reached one of them."""
+    import pandas as pd
+
+    def probe(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        import os
+        import resource
+
+        for _ in batches:
+            pass
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        yield pd.DataFrame({"pid": [os.getpid()], "peak": [peak]})
+
+    tasks = 4 * slots
+    frame = spark.range(tasks).repartition(tasks)
+    found = frame.mapInPandas(probe, "pid long, peak long").collect()
+    return max((row["peak"] for row in found if row["pid"] in set(pids)), default=0)
 
 
 def _timed(run: Callable[[], Any]) -> tuple[Any, float]:
@@ -313,6 +406,10 @@ def run_benchmark(config: BenchConfig) -> BenchReport:
     report.matmul.append(_matmul(config))  # again: the machine's speed can drift meanwhile
     report.load_average.append(os.getloadavg()[0])
     report.elapsed_s = time.perf_counter() - started
+    if config.out is not None:
+        config.out.parent.mkdir(parents=True, exist_ok=True)
+        config.out.write_text(json.dumps(report.as_json(), indent=2, default=str))
+        _progress(f"figures written to {config.out}")
     return report
 
 
@@ -352,13 +449,14 @@ def _run_spark(config: BenchConfig, report: BenchReport, root: Path, env: dict[s
         store = ModelStore.from_uri(root / "store")
         items = synthetic_items(config.items, ModelConfig.feature_length, config.seed)
         for position, labels in enumerate(config.labels):
-            model = ModelConfig(n_labels=labels, units=config.units)
+            model = config.model(labels)
             _progress(f"|I'|={labels}: building and publishing a random-initialised model")
-            version = publish_synthetic(store, root, model, items, config.seed)
+            version, weights_bytes = publish_synthetic(store, root, model, items, config.seed)
             settings = ScoringSettings(store.uri, version, config.top_k, config.batch_size)
-            report.results.append(
-                _bench_labels(spark, config, report, position, model, items, settings, load_log)
+            result = _bench_labels(
+                spark, config, report, position, model, items, settings, load_log
             )
+            report.results.append(replace(result, weights_bytes=weights_bytes))
     finally:
         context.environment.clear()
         context.environment.update(saved_env)
@@ -399,6 +497,10 @@ def _bench_labels(
         histograms.append(histogram)
     # Every pass must give every user K rows; a disagreement shows up as a failure.
     recs_per_user = histograms[0] if all(h == histograms[0] for h in histograms) else {}
+    # Before the row-at-a-time UDF loads its own copy into the same workers.
+    loaders = _loaders(load_log, version)
+    peak_rss = _peak_rss(spark, report.parallelism, loaders)
+    _progress(f"|I'|={labels}: peak RSS of the scoring workers {peak_rss / 2**20:.0f} MiB")
 
     method = config.row_method
     tiny = synthetic_inputs(spark, 2 * report.parallelism, items, report.parallelism, seed + 300)
@@ -423,11 +525,12 @@ def _bench_labels(
         warmup_s=warmup_s,
         batched_s=tuple(batched_s),
         recs_per_user=recs_per_user,
-        loads=_loads(load_log, version),
+        loads=len(loaders),
         row_rows=row_rows,
         row_warmup_s=row_warmup_s,
         row_s=tuple(row_s),
         row_recs=row_recs,
         others_cores=others,
         steal_cores=steal,
+        peak_rss_bytes=peak_rss,
     )

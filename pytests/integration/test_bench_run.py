@@ -3,7 +3,9 @@ not its speed."""
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -26,10 +28,15 @@ def _table(text: str) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def test_bench_prints_a_table_with_positive_rates(capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_prints_a_table_with_positive_rates(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     state_before = os.environ.get("BTRNN_STATE_DIR")
+    figures = tmp_path / "bench.json"
     argv = [
         "bench",
+        "--out",
+        str(figures),
         "--labels",
         "500,700",
         "--units",
@@ -72,3 +79,27 @@ def test_bench_prints_a_table_with_positive_rates(capsys: pytest.CaptureFixture[
     assert "machine rate" in out
     assert "benchmark took" in out
     assert os.environ.get("BTRNN_STATE_DIR") == state_before
+    # The JSON: per |I'| the figures the printed table shows, and issue 7's targets for the
+    # largest |I'|, each with its value.
+    record = json.loads(figures.read_text())
+    results = {r["labels"]: r for r in record["results"]}
+    assert set(results) == {500, 700}
+    for row in rows:
+        result = results[int(row[0])]
+        assert (
+            f"{result['rows_per_s']:.1f}" == dict(zip(header, row, strict=True))["batched rows/s"]
+        )
+        assert result["roofline_share"] > 0 and result["loads"] == int(row[header.index("loads")])
+        # item output (the default): (16 + 700) x 102 + 102 bias... weights of the whole model
+        assert result["weights_bytes"] > 4 * 102 * result["labels"]
+        # The scoring workers were found and measured: a Python worker with TensorFlow weighs
+        # far more than this tiny model.
+        assert result["peak_rss_per_worker_bytes"] > 100 * 2**20
+        assert result["peak_rss_per_weights"] > 1
+    assert {t["name"] for t in record["targets"]} == {
+        "roofline_share",
+        "speedup_over_row_at_a_time",
+        "peak_rss_per_weights",
+    }
+    assert all(t["labels"] == 700 and t["value"] > 0 for t in record["targets"])
+    assert record["machine"]["matmul_gflops"] > 0 and record["machine"]["cores"]
