@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 
 LR_SCHEDULES = ("constant", "cosine")
+# Validation targets ranked per epoch: all of Online Retail II's 4,162 and the sample's; a sample
+# of a million users, whose NDCG@10 then has a standard error of about .002.
+VALIDATION_USERS = 20_000
 
 
 def _option(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
@@ -101,6 +104,11 @@ class TrainConfig:
     max_steps: int = _option(
         0, "train at most this many batches per epoch (0: the whole epoch): a bounded run"
     )
+    validation_users: int = _option(
+        VALIDATION_USERS,
+        "rank at most this many users' validation targets after each epoch, a seeded sample "
+        "(0: all); at paper scale all would be 1M users x 0.4M logits per epoch",
+    )
     seed: int = _option(42, "random seed of initialisation and shuffling")
     schema: str = _option("btrnn", "warehouse schema dbt built")
 
@@ -113,6 +121,8 @@ class TrainConfig:
             raise ValueError("negatives must be at least 1")
         if self.max_steps < 0:
             raise ValueError("max_steps must be 0 (whole epochs) or more")
+        if self.validation_users < 0:
+            raise ValueError("validation_users must be 0 (all) or more")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}")
         if not 0.0 <= self.label_smoothing < 1.0:
@@ -331,6 +341,14 @@ def make_dataset(
     )
 
 
+def validation_sample(windows: Windows, users: int, seed: int) -> Windows:
+    """At most `users` validation windows (one per user), a seeded sample; all when fewer or 0."""
+    if not users or len(windows) <= users:
+        return windows
+    keep = np.sort(np.random.default_rng(seed).choice(len(windows), users, replace=False))
+    return Windows(windows.inputs[keep], windows.labels[keep], windows.users[keep])
+
+
 def validation_summary(
     model: keras.Model, windows: Windows, items: ItemTable, batch_size: int
 ) -> RankSummary:
@@ -388,6 +406,7 @@ def fit(
     from btrnn.model import build_model
 
     keras.utils.set_random_seed(config.seed)
+    validation = validation_sample(data.validation, config.validation_users, config.seed)
     items = model_items(data.items, config)
     model_config = _model_config(data, items, config)
     settings = config.loss_settings(model_config.n_labels)
@@ -410,8 +429,8 @@ def fit(
         epoch_started = time.perf_counter()
         point = {"epoch": epoch, "loss": train_epoch(train)}
         stepping += time.perf_counter() - epoch_started
-        if len(data.validation):
-            summary = validation_summary(model, data.validation, items, config.batch_size)
+        if len(validation):
+            summary = validation_summary(model, validation, items, config.batch_size)
             point.update({k: float(v) for k, v in summary.as_dict().items() if k in _CURVE})
         point["seconds"] = round(time.perf_counter() - started, 1)
         curve.append(point)
@@ -436,13 +455,14 @@ def fit(
         "curve": curve,
         "monitor": config.monitor,
         "best_epoch": best_epoch,
-        "best_value": sign * best_value if len(data.validation) else None,
+        "best_value": sign * best_value if len(validation) else None,
         "best": next(p for p in curve if p["epoch"] == best_epoch),
         "epochs_run": len(curve),
         "training_loss": settings.as_metadata(),  # what the curve's "loss" values are
         "train_windows": len(data.windows),
         "windows_per_epoch": per_epoch,  # fewer than train_windows with max_steps
         "validation_windows": len(data.validation),
+        "validation_ranked": len(validation),  # fewer than validation_windows: a sample
         "seconds": round(seconds, 1),
         # Training windows seen per second, validation ranking included; the process's peak RSS.
         "examples_per_s": round(per_epoch * len(curve) / max(seconds, 1e-9), 1),

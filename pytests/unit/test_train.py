@@ -24,6 +24,7 @@ from btrnn.train import (
     model_items,
     output_init,
     train_command,
+    validation_sample,
     validation_summary,
 )
 
@@ -59,6 +60,7 @@ def _parse(command: list[str]) -> TrainConfig:
             sampler_alpha=0.5,
             sampled_above=1_000,
             max_steps=12,
+            validation_users=7,
             seed=3,
             schema="elsewhere",
         ),
@@ -185,6 +187,22 @@ def test_max_steps_bounds_every_epoch():
     assert metrics["train_examples_per_s"] >= metrics["examples_per_s"]
     with pytest.raises(ValueError, match="max_steps"):
         TrainConfig(max_steps=-1)
+
+
+def test_validation_ranks_a_seeded_sample_of_at_most_validation_users():
+    data = toy_data()
+    sample = validation_sample(data.validation, 20, seed=5)
+    assert len(sample) == 20 and len(set(sample.users)) == 20
+    assert set(sample.users) <= set(data.validation.users)
+    again = validation_sample(data.validation, 20, seed=5)
+    assert np.array_equal(sample.users, again.users)  # reproducible
+    assert validation_sample(data.validation, 0, seed=5) is data.validation
+    assert validation_sample(data.validation, 500, seed=5) is data.validation
+    config = TrainConfig(units=4, epochs=1, batch_size=64, validation_users=20)
+    _, _, _, metrics = fit(data, config)
+    assert (metrics["validation_windows"], metrics["validation_ranked"]) == (50, 20)
+    with pytest.raises(ValueError, match="validation_users"):
+        TrainConfig(validation_users=-1)
 
 
 def test_without_validation_every_epoch_runs_and_the_last_is_kept():
