@@ -3,7 +3,9 @@ standing cluster."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,23 @@ class Warehouse:
         **kwargs: Any,
     ) -> Any:
         return run_dbt(list(args), variables=variables, env={**self.env, **(env or {})}, **kwargs)
+
+    @contextmanager
+    def restored_after(self) -> Iterator[None]:
+        """Put the metastore and the warehouse back as they were when the block began, by copying
+        their files (cheaper than a dbt run that rebuilds the old state). No JVM may hold the
+        Derby metastore meanwhile: every dbt run here is a subprocess that has ended."""
+        saved = self.root.parent / f"{self.root.name}-saved"
+        parts = [part for part in ("metastore_db", "warehouse") if (self.root / part).exists()]
+        for part in parts:
+            shutil.copytree(self.root / part, saved / part, symlinks=True)
+        try:
+            yield
+        finally:
+            for part in parts:
+                shutil.rmtree(self.root / part, ignore_errors=True)
+                shutil.copytree(saved / part, self.root / part, symlinks=True)
+            shutil.rmtree(saved, ignore_errors=True)
 
     def read(self, name: str, schema: str = "btrnn") -> pd.DataFrame:
         """A table's rows, read from its Parquet files (no second JVM on the Derby metastore)."""

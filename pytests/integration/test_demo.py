@@ -187,7 +187,7 @@ def test_rescoring_scores_only_users_with_new_purchases_and_equals_a_full_rescor
     labels = demo_run.read("int_label_vocabulary").product_id.sort_values().tolist()
     buyers = sorted(users_before.user_id.unique())[:5]
     shop = _shop_with_new_orders(tmp_path, buyers, labels[:5])
-    try:
+    with demo_run.restored_after():
         demo_run.dbt("run", "--selector", "rescoring", variables={"shop_files": shop}, capture=True)
         users = demo_run.read("int_users_scored")
         feed = demo_run.read("int_feed_scored")
@@ -234,7 +234,5 @@ def test_rescoring_scores_only_users_with_new_purchases_and_equals_a_full_rescor
         np.testing.assert_allclose(merged.score, merged.score_full, rtol=1e-5)
         differ = merged[merged.product_id != merged.product_id_full]
         assert len(differ) <= 2, differ
-    finally:
-        demo_run.dbt("run", "--selector", "rescoring", capture=True)
     restored = demo_run.read("int_users_scored")
     assert set(restored.scored_input) == set(users_before.scored_input)
