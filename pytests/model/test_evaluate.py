@@ -219,9 +219,13 @@ def test_plain_dbt_publishes_the_newest_verdict_for_its_data_and_model(evaluatio
     wider = {**verdict, "run_id": "judged-wider", "training": {**judged, "units": 128}}
     env = IN_EVALUATION_SCHEMA
 
-    def record(verdict: dict) -> None:
+    def record(verdict: dict, env: dict | None = env) -> None:
+        # The compiles' vars (the data key ignores them): dbt parses the project once for both.
         arguments = json.dumps({"verdict": verdict})
-        warehouse.dbt("run-operation", "record_release_gate", "--args", arguments, env=env)
+        warehouse.dbt(
+            "run-operation", "record_release_gate", "--args", arguments,
+            variables=seed_tables, env=env,
+        )  # fmt: skip
 
     record(verdict)
     # Both BTRNN tables scored by a model trained as judged (seed aside).
@@ -235,8 +239,7 @@ def test_plain_dbt_publishes_the_newest_verdict_for_its_data_and_model(evaluatio
     assert f"model {result.model_version} was trained with units=64 (judged: 128)" in log
 
     # The published schema holds no BTRNN table: nothing to publish, so the best baseline.
-    arguments = json.dumps({"verdict": {**verdict, "run_id": "judged-published"}})
-    warehouse.dbt("run-operation", "record_release_gate", "--args", arguments)
+    record({**verdict, "run_id": "judged-published"}, env=None)
     personal, seeds, log = _compiled_defaults(warehouse, seed_tables)
     assert (personal, seeds) == ("recs_next_order_cooccurrence", "recs_bought_next_cooccurrence")
     assert "recs_next_order_btrnn is not built yet; publishing the best baseline" in log
