@@ -96,6 +96,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo()
 
 
+def dbt_var(text: str) -> tuple[str, object]:
+    """`--var NAME=VALUE`: one dbt var, its value read as YAML (20 -> int, true -> bool)."""
+    import yaml
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: write NAME=VALUE, e.g. sequence_length=20")
+    return name.strip(), yaml.safe_load(value)
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import yaml
 
@@ -104,7 +114,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     variables = yaml.safe_load(Path(args.vars_file).read_text()) if args.vars_file else {}
     config = EvaluationConfig(
-        variables=variables or {},
+        variables={**(variables or {}), **dict(args.var)},
         train=config_from_args(args),
         every_prefix_windows=args.every_prefix,
         seeds=args.seeds,
@@ -238,6 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--vars-file", help="dbt vars (YAML) naming the data, e.g. examples/*.yml"
+    )
+    evaluate.add_argument(
+        "--var",
+        type=dbt_var,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one dbt var over the vars file's (VALUE read as YAML), e.g. sequence_length=20; "
+        "repeatable",
     )
     add_train_options(evaluate, evaluation.train)
     evaluate.add_argument(

@@ -103,3 +103,29 @@ def test_an_ablation_line_fills_every_column_of_the_header(tmp_path: Path):
     assert cells[0] == "two seeds" and cells[-2:] == ["15", "2"]
     assert cells[2] == f"{mean_summary(runs).ndcg_at_100:.3f} ± {spread(runs)['ndcg_at_100']:.3f}"
     assert cells[7].startswith(f"{seeded.ndcg_at_100:.3f}")  # btrnn_seed NDCG@100
+
+
+def test_evaluate_var_overrides_the_vars_file(tmp_path, monkeypatch):
+    from btrnn import cli
+
+    seen = []
+    monkeypatch.setattr(evaluate, "run_evaluation", lambda config: seen.append(config) or _won())
+    vars_file = tmp_path / "shop.yml"
+    vars_file.write_text("sequence_length: 12\nshop_schema: raw\n")
+    argv = ["evaluate", "--vars-file", str(vars_file), "--var", "sequence_length=20"]
+    assert cli.main([*argv, "--var", "word2vec_max_iter=1"]) == 0
+    assert seen[0].variables == {
+        "sequence_length": 20,
+        "shop_schema": "raw",
+        "word2vec_max_iter": 1,
+    }
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["evaluate", "--var", "sequence_length"])
+
+
+def _won():
+    from types import SimpleNamespace
+
+    from btrnn.evaluation.metrics import GateVerdict
+
+    return SimpleNamespace(gate=GateVerdict(True, "btrnn", "btrnn", 0.2, 0.1, "ndcg_at_100", "won"))
