@@ -74,6 +74,28 @@ def test_ablation_rows_override_the_base(tmp_path: Path):
     assert base.train == EVALUATION_TRAINING
 
 
+@pytest.mark.parametrize("name", ["ablation-online-retail-ii.yml", "ablation-sample.yml"])
+def test_every_row_of_the_shipped_ablation_files_is_one_distinct_change(name: str, tmp_path: Path):
+    import yaml
+
+    from btrnn.runtime import PROJECT_ROOT
+
+    base = EvaluationConfig(report=tmp_path / "evaluation.html")
+    rows = ablation_rows(
+        base, yaml.safe_load((PROJECT_ROOT / "examples" / name).read_text())["rows"]
+    )
+    default = rows.pop("default")
+    assert default.train == base.train and default.schema == base.schema
+    for row_name, row in rows.items():
+        assert replace(row, seeds=default.seeds, report=default.report) != default, row_name
+        # another data layout builds into its own schema, or the rows would rebuild each other's
+        if (
+            row.variables != default.variables
+            or row.every_prefix_windows != base.every_prefix_windows
+        ):
+            assert row.schema != base.schema, row_name
+
+
 def test_the_evaluation_store_sits_beside_the_default_store(monkeypatch, tmp_path: Path):
     from btrnn.warehouse import default_model_uri, evaluation_model_uri
 
