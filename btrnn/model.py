@@ -21,6 +21,9 @@ from typing import Any
 import keras
 import numpy as np
 
+# The layer whose columns are I's labels (scoring splits the model there: btrnn.scoring_head).
+OUTPUT_LAYER = "next_item_logits"
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -88,7 +91,7 @@ def build_model(
         x = keras.layers.Dropout(config.dropout, name="output_dropout")(x)
     if config.output_space:
         x = keras.layers.Dense(config.output_space, use_bias=False, name="to_item_space")(x)
-    output = keras.layers.Dense(config.n_labels, name="next_item_logits")
+    output = keras.layers.Dense(config.n_labels, name=OUTPUT_LAYER)
     logits = output(x)
     if output_init is not None:
         output.kernel.assign(output_init)

@@ -16,9 +16,8 @@ import tensorflow as tf
 
 from btrnn.lazy_adam import LazyAdam
 from btrnn.loss import LossSettings
+from btrnn.model import OUTPUT_LAYER
 from btrnn.sampled_softmax import LabelSampler, sampled_softmax_loss
-
-OUTPUT_LAYER = "next_item_logits"  # btrnn.model's Dense(|I'|)
 
 
 class SampledSoftmaxTrainer:

@@ -84,11 +84,14 @@ class Scorer:
     def __init__(self, folder: Path) -> None:
         import tensorflow as tf
 
+        from btrnn.model import OUTPUT_LAYER
+        from btrnn.scoring_head import ScoringHead, top_k
+
         bundle = ModelBundle.read(folder)
         self.items = bundle.items
         self.labels = bundle.labels
         self.config = bundle.config
-        model = bundle.load_model(folder)
+        head = ScoringHead(bundle.load_model(folder), OUTPUT_LAYER)
         matrix = tf.constant(self.items.matrix)
         length = self.config.input_length
 
@@ -100,14 +103,13 @@ class Scorer:
             reduce_retracing=True,
         )
         def forward(rows: tf.Tensor, k: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-            logits = model(tf.gather(matrix, rows), training=False)
-            top = tf.math.top_k(logits, k=k)
-            # log of the softmax denominator: probabilities of the K published items only.
-            return top.values, top.indices, tf.reduce_logsumexp(logits, axis=1)
+            logits = head.logits(tf.gather(matrix, rows))
+            values, indices = top_k(logits, k)
+            return values, indices, head.log_total(logits)
 
         @tf.function(input_signature=[tf.TensorSpec([None, length], tf.int32)])
         def all_logits(rows: tf.Tensor) -> tf.Tensor:
-            return model(tf.gather(matrix, rows), training=False)
+            return head.logits(tf.gather(matrix, rows))
 
         @tf.function(
             input_signature=[
@@ -119,7 +121,7 @@ class Scorer:
         )
         def above_target(rows: tf.Tensor, target: tf.Tensor, excluded: tf.Tensor) -> tf.Tensor:
             # Output columns scored strictly above the target's, the excluded column not counted.
-            logits = model(tf.gather(matrix, rows), training=False)
+            logits = head.logits(tf.gather(matrix, rows))
             target_logit = tf.gather(logits, tf.maximum(target, 0), batch_dims=1)
             higher = logits > target_logit[:, None]
             above = tf.reduce_sum(tf.cast(higher, tf.int32), axis=1)
