@@ -95,6 +95,38 @@ def test_cosine_top_k_matches_a_full_sort_across_internal_chunks(monkeypatch):
         assert np.allclose(scores[row], [-s for s, _ in ranked])
 
 
+def test_wide_rows_narrowed_to_chunks_give_the_full_sorts_result(monkeypatch):
+    import btrnn.similarity as similarity
+
+    monkeypatch.setattr(similarity, "_CHUNK", 4)  # wide from 16 x 4 x k columns
+    rng = np.random.default_rng(3)
+    k, n = 5, 16 * 4 * 5 + 3  # the last chunk is short
+    # Candidates drawn from 60 directions and a zero vector: exact ties, some equal chunk maxima.
+    pool = np.vstack([rng.normal(size=(60, 3)), np.zeros((1, 3))])
+    candidates = pool[rng.integers(0, 61, size=n)]
+    candidates[-1] = [1.0, 1.0, 1.0]  # the one best candidate of seed [1, 1, 1]: the short chunk
+    candidate_ids = rng.permutation(np.arange(1000, 1000 + n))
+    seeds = np.vstack([rng.integers(-2, 3, size=(30, 3)), [[1, 1, 1], [0, 0, 0]]]).astype(float)
+    exclude = rng.choice(candidate_ids[:-1], size=len(seeds))
+    narrowing = similarity._chunks_holding_top
+    narrowed_rows = []
+
+    def counted(scores, k):
+        found = narrowing(scores, k)
+        narrowed_rows.append(int(found[0].sum()))
+        return found
+
+    monkeypatch.setattr(similarity, "_chunks_holding_top", counted)
+    narrowed = cosine_top_k(seeds, candidates, candidate_ids, k, exclude)
+    # Most rows were narrowed; the zero seed (every cosine 0) was not.
+    assert len(seeds) // 2 < sum(narrowed_rows) < len(seeds)
+    monkeypatch.setattr(similarity, "_CHUNK", 10**6)  # never wide: the full partial sort
+    full = cosine_top_k(seeds, candidates, candidate_ids, k, exclude)
+    np.testing.assert_array_equal(narrowed[0], full[0])
+    np.testing.assert_array_equal(narrowed[1], full[1])
+    assert narrowed[0][30, 0] == candidate_ids[-1]
+
+
 def test_cosine_top_k_handles_empty_inputs_and_rejects_bad_shapes():
     ids, scores = cosine_top_k(np.zeros((3, 2)), np.zeros((0, 2)), np.array([], int), k=4)
     assert ids.shape == (3, 0) and scores.shape == (3, 0)
