@@ -32,6 +32,12 @@ from btrnn.warehouse import default_model_uri
 LOAD_LOG_ENV = "BTRNN_MODEL_LOAD_LOG"
 CACHE_ENV = "BTRNN_MODEL_CACHE"
 
+# The largest logits block one model call holds (rows x |I'| float32). At |I'| = 400,000 an
+# Arrow batch of 1,024 rows would hold 1.6 GB per worker, several times the weights; calls of at
+# most 256 MiB keep a worker near its weights + TensorFlow's runtime, and 160 rows x 102 x
+# 400,000 is still a large matmul. Small catalogues are not split (10,000 labels: 6,710 rows).
+LOGITS_BLOCK_BYTES = 256 * 2**20
+
 _scorers: dict[tuple[str, str], Scorer] = {}
 _resolved_versions: dict[tuple[str, str], str] = {}  # (model URI, dbt invocation) -> version
 _checked: set[tuple[str, str, str]] = set()  # (model URI, version, dbt invocation) that fit
@@ -135,6 +141,11 @@ class Scorer:
         self._label_order = np.argsort(self.labels, kind="stable")
         self._sorted_labels = self.labels[self._label_order]
 
+    def _parts(self, rows: int) -> list[slice]:
+        """The rows of one batch cut into model calls of at most LOGITS_BLOCK_BYTES of logits."""
+        step = max(16, LOGITS_BLOCK_BYTES // (4 * len(self.labels)))
+        return [slice(start, start + step) for start in range(0, max(rows, 1), step)]
+
     def logits(self, inputs: np.ndarray) -> np.ndarray:
         """Every output column's logit (the evaluation's full ranking; scoring never needs it)."""
         rows = self.items.rows_of(inputs.reshape(-1)).reshape(inputs.shape)
@@ -163,9 +174,16 @@ class Scorer:
         rows = self.items.rows_of(inputs.reshape(-1)).reshape(inputs.shape)
         target = self.label_columns(targets)
         excluded = np.full(len(target), -1) if exclude is None else self.label_columns(exclude)
-        above = self._above_target(rows, target.astype(np.int32), excluded.astype(np.int32))
+        above = np.concatenate(
+            [
+                self._above_target(
+                    rows[part], target[part].astype(np.int32), excluded[part].astype(np.int32)
+                ).numpy()
+                for part in self._parts(len(rows))
+            ]
+        )
         reachable = (target >= 0) & (target != excluded)
-        return np.where(reachable, 1 + above.numpy(), candidates).astype(np.int64)
+        return np.where(reachable, 1 + above, candidates).astype(np.int64)
 
     def top_k(
         self, inputs: np.ndarray, k: int, exclude: np.ndarray | None = None
@@ -177,9 +195,12 @@ class Scorer:
         extra = 0 if exclude is None else exclude.shape[1]
         want = min(k + extra, len(self.labels))
         rows = self.items.rows_of(inputs.reshape(-1)).reshape(inputs.shape)
-        values, indices, log_total = self._forward(rows, np.int32(want))
-        ids = self.labels[indices.numpy()]
-        probabilities = np.exp(values.numpy() - log_total.numpy()[:, None])
+        calls = [self._forward(rows[part], np.int32(want)) for part in self._parts(len(rows))]
+        values, indices, log_total = (
+            np.concatenate([c[i].numpy() for c in calls]) for i in range(3)
+        )
+        ids = self.labels[indices]
+        probabilities = np.exp(values - log_total[:, None])
         if exclude is None:
             return ids[:, :k], probabilities[:, :k]
         keep = ~(ids[:, :, None] == exclude[:, None, :]).any(axis=2)
