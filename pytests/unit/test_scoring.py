@@ -51,6 +51,24 @@ def test_excluded_items_are_skipped_and_short_lists_padded(scorer):
     assert len(frame) == N_LABELS and list(frame["rank"])[:3] == [1, 2, 3]
 
 
+def test_a_batch_split_into_model_calls_scores_as_one_call(scorer, monkeypatch):
+    """Large catalogues cut a batch into calls of at most LOGITS_BLOCK_BYTES of logits."""
+    from btrnn import scoring
+
+    inputs = random_inputs(np.random.default_rng(2), 50)
+    targets = scorer.labels[np.arange(50) % N_LABELS]
+    whole = scorer.top_k(inputs, TOP_K, exclude=targets[:, None])
+    ranks = scorer.target_ranks(inputs, targets, N_LABELS + 1, exclude=targets[::-1])
+    assert len(scorer._parts(50)) == 1
+    monkeypatch.setattr(scoring, "LOGITS_BLOCK_BYTES", 4 * N_LABELS * 16)  # 16-row calls
+    assert [part.stop - part.start for part in scorer._parts(50)] == [16, 16, 16, 16]
+    split = scorer.top_k(inputs, TOP_K, exclude=targets[:, None])
+    np.testing.assert_array_equal(split[0], whole[0])
+    np.testing.assert_allclose(split[1], whole[1], rtol=1e-6)
+    split_ranks = scorer.target_ranks(inputs, targets, N_LABELS + 1, exclude=targets[::-1])
+    np.testing.assert_array_equal(split_ranks, ranks)
+
+
 def test_unknown_and_padding_ids_map_to_the_zero_row(scorer):
     rows = scorer.items.rows_of(np.array([0, 7, 8, 7 * N_ITEMS, 10**9]))
     assert list(rows) == [0, 1, 0, N_ITEMS, 0]
