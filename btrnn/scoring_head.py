@@ -59,7 +59,6 @@ class ScoringHead:
         self.trunk = keras.Model(model.inputs, output.input, name="btrnn_trunk")
         self.kernel = output.kernel
         self.bias = output.bias
-        self.n_labels = int(output.kernel.shape[1])
         self._logits = tf.function(self._fused_logits, jit_compile=True, reduce_retracing=True)
         self._log_total = tf.function(
             lambda logits: tf.reduce_logsumexp(logits, axis=1),
