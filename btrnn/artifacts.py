@@ -642,6 +642,11 @@ class ModelStore:
             )
         return manifest, raw
 
+    def manifest_checksum(self, version: str) -> str:
+        """The sha256 of the version's manifest: the model's identity by content (the manifest
+        holds every file's checksum), where its name may be reused by another store."""
+        return hashlib.sha256(self._manifest_with_bytes(version)[1]).hexdigest()
+
     def read_file(self, version: str, rel: str) -> bytes:
         """One file of a version, checked against its manifest (no download of the rest)."""
         manifest = self._manifest(_check_version_name(version))

@@ -12,9 +12,12 @@ from btrnn.bench import add_arguments as add_bench_arguments
 from btrnn.cluster import add_parser as add_cluster_parser
 from btrnn.generate import SAMPLE_DIR, GeneratorConfig
 from btrnn.models_command import add_parser as add_models_parser
+from btrnn.native_logs import quiet_native_logs
 from btrnn.runtime import prepare_environment, state_dir
 from btrnn.warehouse import default_model_uri
 
+# The commands that load TensorFlow, here or in their dbt runs' Spark workers (btrnn.native_logs).
+QUIET_NATIVE_LOGS = ("train", "evaluate", "demo", "bench", "dbt")
 # `btrnn evaluate --fail-on-gate`: BTRNN lost to a baseline (1 is any other error, 2 bad usage).
 EXIT_GATE_FAILED = 3
 
@@ -116,7 +119,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     config = EvaluationConfig(
         variables={**(variables or {}), **dict(args.var)},
         train=config_from_args(args),
-        every_prefix_windows=args.every_prefix,
         seeds=args.seeds,
         reuse_data_layer=args.reuse_data_layer,
         price_check=args.price_check,
@@ -260,12 +262,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_train_options(evaluate, evaluation.train)
     evaluate.add_argument(
-        "--every-prefix",
-        action=argparse.BooleanOptionalAction,
-        default=evaluation.every_prefix_windows,
-        help="one training window per target position >= 2 (data-layer var every_prefix_windows)",
-    )
-    evaluate.add_argument(
         "--seeds", type=int, default=evaluation.seeds, help="train BTRNN this many times: mean, std"
     )
     evaluate.add_argument(
@@ -319,6 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     prepare_environment()
+    if argv and argv[0] in QUIET_NATIVE_LOGS:
+        quiet_native_logs()
     parser = build_parser()
     if argv and argv[0] == "dbt":  # everything after `dbt` belongs to dbt
         return _cmd_dbt(argv[1:])

@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 
 PADDING_ID = 0
+# The item matrix's row of the padding (and of ids the model does not know): zeros.
+PADDING_ROW = 0
 # The feature layout (SPEC "Item vectors"): [0] has a Word2Vec vector, [1] product_id / max id,
 # [2..] the vector. btrnn.features writes it; the model's readers find each number here.
 FLAG, NORMALISED_ID, VECTOR_START = 0, 1, 2
@@ -66,7 +68,7 @@ class ItemTable:
         position = np.searchsorted(self.item_ids, ids)
         position = np.minimum(position, len(self.item_ids) - 1)
         known = (self.item_ids[position] == ids) & (ids != PADDING_ID)
-        return np.where(known, position + 1, 0).astype(np.int32)
+        return np.where(known, position + 1, PADDING_ROW).astype(np.int32)
 
     def with_vector(self, product_ids: np.ndarray) -> np.ndarray:
         """Whether each id has a Word2Vec vector in this table (False for unknown ids)."""

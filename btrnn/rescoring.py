@@ -1,11 +1,12 @@
 """Incremental scoring: a scoring model re-scores only the keys whose rows could have changed.
 
 A key's rows (a user's top-K, a seed's, a user's feed) depend on nothing but its 11-item input,
-the model version and the scoring settings: `check_model_matches` refuses a model whose items or
-item vectors differ from the warehouse's. So each scored row carries a hash of all of them
-(`scored_input`); the next run keeps the previous rows of every key whose hash is unchanged and
-scores the others: users with purchases since, new users and items, and everyone after a new
-model version or a change of K. Keys no longer in the input are dropped.
+the model (by its manifest checksum, not its name) and the scoring settings:
+`check_model_matches` refuses a model whose items or item vectors differ from the warehouse's.
+So each scored row carries a hash of all of them (`scored_input`); the next run keeps the
+previous rows of every key whose hash is unchanged and scores the others: users with purchases
+since, new users and items, and everyone after a new model or a change of K. Keys no longer in
+the input are dropped.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ SCORED_INPUT = "scored_input"
 
 
 def scored_input(settings: ScoringSettings, *more: object) -> Column:
-    """The hash of what a key's rows depend on: its input, the model version, K and `more`
-    (the feed's steps). 64-bit xxhash: a changed input keeping its hash is a 2^-64 chance."""
-    settings_parts = (settings.model_version, settings.top_k, *more)
+    """The hash of what a key's rows depend on: its input, the model (its manifest checksum), K
+    and `more` (the feed's steps). 64-bit xxhash: a changed input keeping its hash is a 2^-64
+    chance."""
+    model = settings.model_checksum or settings.model_version
+    settings_parts = (model, settings.top_k, *more)
     return F.xxhash64(F.col("input_product_ids"), *(F.lit(str(part)) for part in settings_parts))
 
 

@@ -53,6 +53,9 @@ class ScoringSettings:
     model_version: str
     top_k: int = 20
     batch_size: int = 1024
+    # The version's manifest checksum (ModelStore.manifest_checksum): what rescoring keys rows
+    # by, so a re-published name or another store's same-named version never reuses them.
+    model_checksum: str = ""
 
     @classmethod
     def resolve(
@@ -81,6 +84,7 @@ class ScoringSettings:
             model_version=version,
             top_k=int(str(top_k)),
             batch_size=int(str(batch_size)),
+            model_checksum=ModelStore.from_uri(model_uri).manifest_checksum(version),
         )
 
 
@@ -451,22 +455,50 @@ def word2vec_mismatch(model_version: str, warehouse_version: str) -> str | None:
     )
 
 
-def check_model_matches(
-    settings: ScoringSettings, vocabulary: DataFrame, features: DataFrame
-) -> None:
-    """Refuse, before any scoring, a model trained on another I' or other item vectors than the
-    warehouse's: its recommendations would name items the tables no longer know, miss new ones,
-    or read inputs the model never saw.
+def sequence_mismatch(model_inputs: int, sequence_length: object) -> str | None:
+    """What differs between the inputs a model reads and the data layer's (None: the same)."""
+    if sequence_length in (None, ""):
+        return None
+    inputs = int(str(sequence_length)) - 1
+    if model_inputs == inputs:
+        return None
+    return (
+        f"the model reads {model_inputs} purchases (sequence_length {model_inputs + 1}), this "
+        f"data layer's inputs are {inputs} (sequence_length {inputs + 1})"
+    )
 
-    Reads only the version's verified labels and metadata files on the driver.
+
+def check_model_matches(
+    settings: ScoringSettings,
+    vocabulary: DataFrame,
+    features: DataFrame,
+    sequence_length: object = None,
+) -> None:
+    """Refuse, before any scoring, a model trained on another I', other item vectors or another
+    sequence length than the warehouse's: its recommendations would name items the tables no
+    longer know, miss new ones, or read inputs the model never saw.
+
+    Reads only the version's verified labels and metadata files on the driver; the sequence
+    length is checked first, before any Spark job.
     """
-    from btrnn.bundle import METADATA_FILE
+    from btrnn.bundle import CONFIG_FILE, METADATA_FILE
     from btrnn.items import ItemTable
+    from btrnn.model import ModelConfig
 
     store = ModelStore.from_uri(settings.model_uri)
+    config = ModelConfig.from_json(store.read_file(settings.model_version, CONFIG_FILE).decode())
+    refused = (
+        f"model version {settings.model_version} at {settings.model_uri} does not fit this "
+        "warehouse: "
+    )
+    advice = (
+        ". Train a model on it (`btrnn train`) or set model_version to one trained on this data."
+    )
+    if problem := sequence_mismatch(config.input_length, sequence_length):
+        raise ArtifactError(refused + problem + advice)
+    metadata = json.loads(store.read_file(settings.model_version, METADATA_FILE))
     raw = store.read_file(settings.model_version, LABELS_FILE)
     model_labels = np.load(io.BytesIO(raw), allow_pickle=False)
-    metadata = json.loads(store.read_file(settings.model_version, METADATA_FILE))
     warehouse_labels = vocabulary.select("product_id").toPandas().product_id.to_numpy()
     items = ItemTable.from_arrow(features.select("product_id", "features").toArrow())
     problems = [
@@ -475,15 +507,15 @@ def check_model_matches(
     ]
     found = [problem for problem in problems if problem]
     if found:
-        raise ArtifactError(
-            f"model version {settings.model_version} at {settings.model_uri} does not fit this "
-            f"warehouse: {'; '.join(found)}. Train a model on it (`btrnn train`) or set "
-            "model_version to one trained on this data."
-        )
+        raise ArtifactError(refused + "; ".join(found) + advice)
 
 
 def settings_for_model(
-    vocabulary: DataFrame, features: DataFrame, invocation_id: str | None, **config: Any
+    vocabulary: DataFrame,
+    features: DataFrame,
+    invocation_id: str | None,
+    sequence_length: object = None,
+    **config: Any,
 ) -> ScoringSettings:
     """A dbt scoring model's settings (`ScoringSettings.resolve` arguments from its config), with
     the model checked against the warehouse once per dbt invocation, not once per scoring model.
@@ -494,6 +526,6 @@ def settings_for_model(
     settings = ScoringSettings.resolve(invocation_id=invocation_id, **config)
     key = (settings.model_uri, settings.model_version, invocation_id or "")
     if not invocation_id or key not in _checked:
-        check_model_matches(settings, vocabulary, features)
+        check_model_matches(settings, vocabulary, features, sequence_length)
         _checked.add(key)
     return settings

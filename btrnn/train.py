@@ -31,8 +31,9 @@ import pyarrow as pa
 
 from btrnn import __version__
 from btrnn.evaluation.metrics import HIGHER_IS_BETTER, RankSummary, summarize, target_ranks
-from btrnn.items import NORMALISED_ID, ItemTable, list_column
+from btrnn.items import NORMALISED_ID, PADDING_ROW, ItemTable, list_column
 from btrnn.loss import LOSSES, SAMPLED_ABOVE, LossSettings, resolve_loss
+from btrnn.spec import judged_spec, read_data_layer_spec, spec_hash
 
 if TYPE_CHECKING:
     import keras
@@ -62,8 +63,8 @@ class TrainConfig:
     network is units=600 with the id feature, no embedding, no dropout.
     """
 
-    units: int = _option(600, "LSTM units per layer (paper: 600)")
-    epochs: int = _option(10, "most epochs; the best one by validation ranking is kept")
+    units: int = _option(128, "LSTM units per layer (paper: 600)")
+    epochs: int = _option(8, "most epochs; the best one by validation ranking is kept")
     batch_size: int = _option(256, "windows per batch")
     learning_rate: float = _option(1e-3, "Adam learning rate")
     lr_schedule: str = _option(
@@ -84,6 +85,11 @@ class TrainConfig:
     )
     item_embedding: int = _option(
         0, "size of a trainable item embedding concatenated to the item vectors (0: none)"
+    )
+    seed_windows: bool = _option(
+        True,
+        "also train on each window's last purchase alone (10 pads, then it), the input the seed "
+        "table scores (paper: no; every-prefix windows then show it only as a first purchase)",
     )
     item_output: bool = _option(
         True,
@@ -249,6 +255,24 @@ def _windows(table: pa.Table, items: ItemTable) -> Windows:
     )
 
 
+def with_seed_windows(windows: Windows) -> Windows:
+    """`windows` and, for each whose input holds two or more purchases, its label after the last
+    of them alone: the seed table's input (padding, then the seed).
+
+    Without them a one-purchase input is, in every-prefix windows, always a user's first purchase
+    (the seed table then answers "what follows a first purchase": youth seeds lead back to baby
+    items on the sample), and in the paper's windows rare (a flat list of bestsellers).
+    """
+    longer = windows.inputs[:, -2] != PADDING_ROW
+    seeds = np.zeros_like(windows.inputs[longer])
+    seeds[:, -1] = windows.inputs[longer, -1]
+    return Windows(
+        inputs=np.concatenate([windows.inputs, seeds]),
+        labels=np.concatenate([windows.labels, windows.labels[longer]]),
+        users=np.concatenate([windows.users, windows.users[longer]]),
+    )
+
+
 def _labelled(windows: DataFrame, vocabulary: DataFrame, how: str) -> DataFrame:
     """Windows with the output column of their label (null with a left join outside I')."""
     joined = windows.join(vocabulary, windows.label_product_id == vocabulary.product_id, how)
@@ -406,6 +430,8 @@ def fit(
     from btrnn.model import build_model
 
     keras.utils.set_random_seed(config.seed)
+    if config.seed_windows:
+        data = dataclasses.replace(data, windows=with_seed_windows(data.windows))
     validation = validation_sample(data.validation, config.validation_users, config.seed)
     items = model_items(data.items, config)
     model_config = _model_config(data, items, config)
@@ -546,6 +572,7 @@ def train_and_publish(
     # Read before training: if another run moves CURRENT meanwhile, ours does not replace it.
     expected_current = store.read_current() if make_current else None
     data = read_training_data(spark, config.schema)
+    spec = judged_spec(read_data_layer_spec(spark, config.schema), config)
     log.info(
         "training on %d windows (%d validation), %d labels, %d items",
         len(data.windows),
@@ -560,6 +587,9 @@ def train_and_publish(
         "tensorflow_version": tf.__version__,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "train_config": asdict(config),
+        # What makes this model (btrnn.spec): the data layer's settings and the training's.
+        "spec": spec,
+        "spec_hash": spec_hash(spec),
         "feature_spec": {
             "input_length": model_config.input_length,
             "feature_length": data.items.feature_length,
@@ -582,28 +612,34 @@ def train_and_publish(
             make_current=make_current,
             expected_current=expected_current,
         )
-    record_training(spark, config, published, model_uri)
+    record_training(spark, config, spec, published, model_uri)
     return published
 
 
 TRAININGS_TABLE = "model_trainings"
 
 
-def record_training(spark: SparkSession, config: TrainConfig, version: str, model_uri: str) -> None:
-    """A row of `<schema>.model_trainings`: the version and the settings it was trained with.
+def record_training(
+    spark: SparkSession, config: TrainConfig, spec: dict[str, Any], version: str, model_uri: str
+) -> None:
+    """A row of `<schema>.model_trainings`: the version, its spec and the spec's hash.
 
-    The *_default views publish BTRNN only when the model that scored its table was trained with
-    the settings the release gate judged (macros/release_gate.sql reads this table).
+    The *_default views publish BTRNN only when the model that scored its table has the spec
+    hash the release gate judged (macros/release_gate.sql reads this table).
     """
     from pyspark.sql.types import StringType, StructField, StructType
 
-    fields = ("model_version", "model_uri", "trained_at", "training")
+    fields = ("model_version", "model_uri", "trained_at", "training", "spec_hash")
     row = (
         version,
         model_uri,
         datetime.now(UTC).isoformat(timespec="seconds"),
-        json.dumps(asdict(config), sort_keys=True),
+        json.dumps(spec, sort_keys=True),
+        spec_hash(spec),
     )
+    table = f"{config.schema}.{TRAININGS_TABLE}"
+    if spark.catalog.tableExists(table) and "spec_hash" not in spark.table(table).columns:
+        spark.sql(f"alter table {table} add columns (spec_hash string)")  # an older btrnn's
     schema = StructType([StructField(name, StringType()) for name in fields])
     frame = spark.createDataFrame([row], schema)
-    frame.write.mode("append").format("parquet").saveAsTable(f"{config.schema}.{TRAININGS_TABLE}")
+    frame.write.mode("append").format("parquet").saveAsTable(table)

@@ -88,12 +88,12 @@
   {{ return(false) }}
 {% endmacro %}
 
-{# Relative paths are read from the project folder (BTRNN_PROJECT_DIR, set by the btrnn CLI). #}
+{# Relative paths are read from the dbt project's folder, whoever runs dbt from wherever. #}
 {% macro btrnn_absolute_path(path) %}
   {%- if path.startswith('/') or '://' in path -%}
     {{- return(path) -}}
   {%- endif -%}
-  {{- return(env_var('BTRNN_PROJECT_DIR', '.') ~ '/' ~ path) -}}
+  {{- return(adapter.project_root() ~ '/' ~ path) -}}
 {% endmacro %}
 
 {# A table's storage location, as `describe table extended` reports it ('' when it has none). #}

@@ -7,13 +7,13 @@
 
   One row per evaluation: evaluated_at, run_id, data_key (see btrnn_data_key), data (the vars
   that name the data, as JSON), metric, figures (each recommender's value of the metric),
-  passed, default_recommender, training (the configuration BTRNN was trained with, as JSON),
-  message, best_baseline.
+  passed, default_recommender, training (the model spec judged, as JSON: btrnn/spec.py),
+  message, best_baseline, spec_hash (that spec's hash).
 
-  A verdict for BTRNN holds only for a model trained like the one judged: `btrnn train` records
-  each model's settings in `model_trainings` (btrnn.train.record_training), and the gate's choice
-  of BTRNN stands only when the model that scored the BTRNN table was trained with the judged
-  settings (btrnn_model_mismatch); otherwise the views publish the best baseline and say why.
+  A verdict for BTRNN holds only for a model of the spec judged: `btrnn train` records each
+  model's spec and its hash in `model_trainings` (btrnn.train.record_training), and the gate's
+  choice of BTRNN stands only when the model that scored the BTRNN table has the judged hash
+  (btrnn_model_mismatch); otherwise the views publish the best baseline and say why.
 #}
 
 {# Every recommender a *_default view can publish. #}
@@ -38,6 +38,14 @@
   {%- for name in names -%}
     {%- do data.update({name: var(name)}) -%}
   {%- endfor -%}
+  {#- The files as read: `data/x.csv` and its absolute path are the same data. -#}
+  {%- if data.shop_files -%}
+    {%- set files = {} -%}
+    {%- for name, path in data.shop_files.items() -%}
+      {%- do files.update({name: btrnn_absolute_path(path) if path and name != 'format' else path}) -%}
+    {%- endfor -%}
+    {%- do data.update({'shop_files': files}) -%}
+  {%- endif -%}
   {{ return(tojson(data, sort_keys=true)) }}
 {% endmacro %}
 
@@ -47,8 +55,8 @@
 {% endmacro %}
 
 
-{# verdict: run_id, metric, figures {recommender: value}, passed, default_recommender, training
-   {setting: value}, message (what btrnn.evaluation.protocol passes). #}
+{# verdict: run_id, metric, figures {recommender: value}, passed, default_recommender,
+   best_baseline, spec {setting: value}, spec_hash, message (btrnn.evaluation.protocol). #}
 {% macro record_release_gate(verdict) %}
   {%- set table = btrnn_release_gate_table() -%}
   {%- set recommenders = btrnn_recommenders() -%}
@@ -64,11 +72,12 @@
       'create table if not exists ' ~ table ~ ' ('
       ~ 'evaluated_at timestamp, run_id string, data_key string, data string, metric string, '
       ~ 'figures map<string, double>, passed boolean, default_recommender string, '
-      ~ 'training string, message string, best_baseline string) using parquet'
+      ~ 'training string, message string, best_baseline string, spec_hash string) using parquet'
   ) %}
-  {%- if 'best_baseline' not in adapter.get_columns_in_relation(btrnn_gate_relation()) | map(attribute='name') | list -%}
-    {% do run_query('alter table ' ~ table ~ ' add columns (best_baseline string)') %}
-  {%- endif -%}
+  {%- set columns = adapter.get_columns_in_relation(btrnn_gate_relation()) | map(attribute='name') | list -%}
+  {%- for column in ['best_baseline', 'spec_hash'] if column not in columns -%}
+    {% do run_query('alter table ' ~ table ~ ' add columns (' ~ column ~ ' string)') %}
+  {%- endfor -%}
   {% do run_query(
       'insert into ' ~ table ~ ' select current_timestamp(), '
       ~ sql_string(verdict.run_id) ~ ', '
@@ -78,9 +87,10 @@
       ~ 'map(' ~ figures | join(', ') ~ '), '
       ~ ('true' if verdict.passed else 'false') ~ ', '
       ~ sql_string(verdict.default_recommender) ~ ', '
-      ~ sql_string(tojson(verdict.training, sort_keys=true)) ~ ', '
+      ~ sql_string(tojson(verdict.spec, sort_keys=true)) ~ ', '
       ~ sql_string(verdict.message) ~ ', '
-      ~ sql_string(verdict.get('best_baseline') or 'popularity')
+      ~ sql_string(verdict.get('best_baseline') or 'popularity') ~ ', '
+      ~ sql_string(verdict.spec_hash)
   ) %}
   {{ log('release gate recorded in ' ~ table ~ ': ' ~ verdict.message ~ '; the *_default views publish ' ~ verdict.default_recommender ~ ' for this data', info=true) }}
 {% endmacro %}
@@ -91,8 +101,9 @@
 {% endmacro %}
 
 
-{# The newest verdict for this run's data as a dict (default_recommender, best_baseline,
-   training); none when no evaluation of this data has been recorded in this schema. #}
+{# The newest verdict for this run's data as a dict (default_recommender, best_baseline, spec,
+   spec_hash: none for a verdict recorded before model specs); none when no evaluation of this
+   data has been recorded in this schema. #}
 {% macro btrnn_gate_verdict() %}
   {%- if not execute -%}{{ return(none) }}{%- endif -%}
   {%- if adapter.get_relation(database=none, schema=target.schema, identifier='release_gate') is none -%}
@@ -102,30 +113,25 @@
   {%- set newest = run_query(
       'select default_recommender, '
       ~ ('best_baseline' if 'best_baseline' in columns else "'popularity'")
-      ~ ', training from ' ~ btrnn_release_gate_table()
+      ~ ', training, '
+      ~ ('spec_hash' if 'spec_hash' in columns else 'cast(null as string)')
+      ~ ' from ' ~ btrnn_release_gate_table()
       ~ ' where data_key = ' ~ sql_string(btrnn_data_key())
       ~ ' order by evaluated_at desc, run_id desc limit 1'
   ) -%}
   {%- if newest.rows | length == 0 -%}{{ return(none) }}{%- endif -%}
   {%- set row = newest.rows[0] -%}
   {{ return({'default_recommender': row[0], 'best_baseline': row[1] or 'popularity',
-             'training': fromjson(row[2] or '{}')}) }}
+             'spec': fromjson(row[2] or '{}'), 'spec_hash': row[3]}) }}
 {% endmacro %}
 
 
-{# Settings that do not make another model: the seed (the gate judges the mean over seeds) and
-   the schema (the evaluation trains in its own). Window layout is a data-layer var, checked
-   against this run's. #}
-{% macro btrnn_unjudged_settings() %}
-  {{ return(['seed', 'schema', 'every_prefix_windows']) }}
-{% endmacro %}
-
-
-{# Why the BTRNN rows of `btrnn_table` do not come from a model trained like the one the gate
-   judged (`judged`: the verdict's training settings); none when they do. #}
-{% macro btrnn_model_mismatch(btrnn_table, judged) %}
-  {%- if judged.get('every_prefix_windows') is not none and judged.every_prefix_windows != var('every_prefix_windows') -%}
-    {{ return('the gate judged every_prefix_windows=' ~ judged.every_prefix_windows ~ ', this run builds ' ~ var('every_prefix_windows')) }}
+{# Why the BTRNN rows of `btrnn_table` do not come from a model of the spec the gate judged
+   (`verdict`, from btrnn_gate_verdict); none when they do. Models are compared by their spec
+   hash (btrnn/spec.py: the seed and the budget left out), and a difference names each setting. #}
+{% macro btrnn_model_mismatch(btrnn_table, verdict) %}
+  {%- if not verdict.spec_hash -%}
+    {{ return('the verdict was recorded before model specs (run `btrnn evaluate` again)') }}
   {%- endif -%}
   {%- set relation = adapter.get_relation(database=none, schema=target.schema, identifier=btrnn_table) -%}
   {%- if relation is none -%}
@@ -139,19 +145,22 @@
   {%- endif -%}
   {%- set version = scored[0][0] -%}
   {%- set trainings = adapter.get_relation(database=none, schema=target.schema, identifier='model_trainings') -%}
+  {%- set columns = [] if trainings is none else adapter.get_columns_in_relation(trainings) | map(attribute='name') | list -%}
   {%- set recorded = [] if trainings is none else run_query(
-      'select training from ' ~ trainings ~ ' where model_version = ' ~ sql_string(version)
+      'select training, ' ~ ('spec_hash' if 'spec_hash' in columns else 'cast(null as string)')
+      ~ ' from ' ~ trainings ~ ' where model_version = ' ~ sql_string(version)
       ~ ' order by trained_at desc limit 1').rows -%}
   {%- if recorded | length == 0 -%}
     {{ return('model ' ~ version ~ ' has no training record in ' ~ target.schema ~ '.model_trainings (train it with `btrnn train`)') }}
   {%- endif -%}
-  {%- set trained = fromjson(recorded[0][0]) -%}
-  {%- set differences = [] -%}
-  {%- for name, value in judged.items() | sort if name not in btrnn_unjudged_settings() and trained.get(name) != value -%}
-    {%- do differences.append(name ~ '=' ~ trained.get(name) ~ ' (judged: ' ~ value ~ ')') -%}
-  {%- endfor -%}
-  {%- if differences -%}
-    {{ return('model ' ~ version ~ ' was trained with ' ~ differences | join(', ')) }}
+  {%- if recorded[0][1] == verdict.spec_hash -%}
+    {{ return(none) }}
   {%- endif -%}
-  {{ return(none) }}
+  {%- set trained = fromjson(recorded[0][0]) -%}
+  {%- set judged = verdict.spec -%}
+  {%- set differences = [] -%}
+  {%- for name in (judged.keys() | list + trained.keys() | list) | unique | sort if trained.get(name) != judged.get(name) -%}
+    {%- do differences.append(name ~ '=' ~ trained.get(name) ~ ' (judged: ' ~ judged.get(name) ~ ')') -%}
+  {%- endfor -%}
+  {{ return('model ' ~ version ~ ' has spec ' ~ (recorded[0][1] or 'none') ~ ', the gate judged ' ~ verdict.spec_hash ~ ': trained with ' ~ (differences | join(', ') or 'settings recorded before model specs')) }}
 {% endmacro %}

@@ -28,6 +28,7 @@ from btrnn.evaluation.metrics import GateVerdict, RankSummary, release_gate, sum
 from btrnn.evaluation.prices import PriceComparison, compare_prices, format_prices
 from btrnn.evaluation.report import write_report
 from btrnn.runtime import PROJECT_ROOT, state_dir
+from btrnn.spec import spec_hash
 from btrnn.train import TrainConfig, train_command
 from btrnn.warehouse import evaluation_model_uri, read_warehouse_table
 
@@ -46,8 +47,8 @@ BTRNN_RANK_MODELS = ("eval_ranks_btrnn", "eval_target_ranks")
 # references; the data layer is built already.
 PRICE_SELECTION = "+eval_price_comparison"
 
-# The evaluation's training: the measured default (docs/ablation.md), sized for 2 CPU cores.
-EVALUATION_TRAINING = TrainConfig(units=128, epochs=8, schema="btrnn_eval")
+# The evaluation trains in its own schema, with the defaults every path shares (btrnn.spec).
+EVALUATION_SCHEMA = "btrnn_eval"
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,7 @@ class EvaluationConfig:
     """The run's parameters: data (dbt vars), training, seeds, and where the report goes."""
 
     variables: Mapping[str, Any] = field(default_factory=dict)
-    train: TrainConfig = EVALUATION_TRAINING
-    every_prefix_windows: bool = True  # measured: see docs/ablation.md (paper windows: False)
+    train: TrainConfig = TrainConfig(schema=EVALUATION_SCHEMA)
     seeds: int = 1  # BTRNN trained with seeds train.seed, train.seed + 1, ...: mean and spread
     reuse_data_layer: bool = False  # skip dbt when the schema was built with the same vars
     report: Path = PROJECT_ROOT / "reports" / "evaluation.html"
@@ -84,6 +84,7 @@ class EvaluationResult:
     spread: dict[str, dict[str, float]] = field(default_factory=dict)  # std over seeds
     train_seconds: list[float] = field(default_factory=list)
     prices: list[PriceComparison] | None = None  # None: the price check was not run
+    spec: dict[str, Any] = field(default_factory=dict)  # what the gate judged (btrnn.spec)
 
 
 def _train(config: TrainConfig, model_uri: str) -> str:
@@ -155,11 +156,7 @@ def data_layer_marker(schema: str) -> Path:
 
 
 def _data_variables(config: EvaluationConfig) -> dict[str, Any]:
-    return {
-        **config.variables,
-        "evaluation_holdout": True,
-        "every_prefix_windows": config.every_prefix_windows,
-    }
+    return {**config.variables, "evaluation_holdout": True}
 
 
 def build_data_layer(config: EvaluationConfig) -> None:
@@ -207,31 +204,33 @@ def count_candidates(schema: str) -> int:
 
 def _train_and_rank(
     config: EvaluationConfig, model_uri: str
-) -> tuple[list[dict[str, np.ndarray]], list[str], list[float]]:
+) -> tuple[list[dict[str, np.ndarray]], list[str], list[float], dict[str, Any]]:
     """BTRNN trained once per seed; each run's ranks of the test targets (the first run's also
-    holds the baselines')."""
-    runs, versions, seconds = [], [], []
+    holds the baselines'), and the models' spec (the same for every seed)."""
+    runs, versions, seconds, spec = [], [], [], {}
     for offset in range(config.seeds):
         seed = config.train.seed + offset
         step = f"seed {seed}, run {offset + 1} of {config.seeds}"
         print(f"=== training BTRNN on the training portion ({step})")
         version = _train(replace(config.train, seed=seed), model_uri)
         folder = ModelStore.from_uri(model_uri).fetch(version, state_dir() / "evaluation-cache")
-        seconds.append(float(ModelBundle.read(folder).metadata["metrics"]["seconds"]))
+        metadata = ModelBundle.read(folder).metadata
+        seconds.append(float(metadata["metrics"]["seconds"]))
+        spec = metadata["spec"]
         print(f"=== ranking every candidate for every user's test target ({step})")
         prices = config.price_check and offset == config.seeds - 1
         runs.append(build_ranks(config, model_uri, version, offset == 0, prices))
         versions.append(version)
     if not runs:
         raise ValueError("seeds must be >= 1")
-    return runs, versions, seconds
+    return runs, versions, seconds, spec
 
 
 def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
     started = time.perf_counter()
     build_data_layer(config)
     model_uri = evaluation_model_uri()
-    runs, versions, seconds = _train_and_rank(config, model_uri)
+    runs, versions, seconds, spec = _train_and_rank(config, model_uri)
     ranks = runs[0]
     prices = (
         compare_prices(read_warehouse_table("eval_price_comparison", config.schema))
@@ -262,6 +261,7 @@ def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
         "model_version": ", ".join(versions),
         "train_seconds": ", ".join(f"{s:.0f}" for s in seconds),
         "seconds": round(time.perf_counter() - started),
+        "spec_hash": spec_hash(spec),
     }
     if spreads:
         parameters["btrnn over seeds"] = format_table(
@@ -274,7 +274,7 @@ def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
         gate, summaries, per_seed, parameters, prices, config.report.with_suffix(".json")
     )
     if config.record_gate:
-        record_verdict(config, gate, gated)
+        record_verdict(config, gate, gated, spec)
     print(format_table(summaries, spreads))
     if prices:
         print("prices of recommended items (paper, section 3.2):")
@@ -283,7 +283,7 @@ def run_evaluation(config: EvaluationConfig) -> EvaluationResult:
     print(gate.message)
     print(f"report: {report}")
     return EvaluationResult(
-        summaries, gate, ranks, report, versions[-1], per_seed, spreads, seconds, prices
+        summaries, gate, ranks, report, versions[-1], per_seed, spreads, seconds, prices, spec
     )
 
 
@@ -313,14 +313,17 @@ def _chosen(gate: GateVerdict) -> str:
 
 
 def record_verdict(
-    config: EvaluationConfig, gate: GateVerdict, gated: Mapping[str, RankSummary]
+    config: EvaluationConfig,
+    gate: GateVerdict,
+    gated: Mapping[str, RankSummary],
+    spec: Mapping[str, Any],
 ) -> None:
-    """The verdict as a row of the published schema's `release_gate` table, for this data.
+    """The verdict as a row of the published schema's `release_gate` table, for this data, with
+    the spec it judged and its hash (btrnn.spec).
 
     `dbt run-operation record_release_gate` (macros/release_gate.sql, where the reader is too),
     with the run's vars, so the row carries the same data key a later `dbt build` computes.
     """
-    training = {k: v for k, v in asdict(config.train).items() if k != "schema"}
     verdict = {
         "run_id": f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:8]}",
         "metric": gate.metric,
@@ -328,7 +331,8 @@ def record_verdict(
         "passed": gate.passed,
         "default_recommender": _chosen(gate),
         "best_baseline": gate.best_baseline,
-        "training": {**training, "every_prefix_windows": config.every_prefix_windows},
+        "spec": dict(spec),
+        "spec_hash": spec_hash(spec),
         "message": gate.message,
     }
     print("=== recording the release gate's verdict in the warehouse (table release_gate)")
@@ -349,14 +353,14 @@ ABLATION_COLUMNS = (
 def ablation_rows(base: EvaluationConfig, rows: Mapping[str, Mapping[str, Any]]) -> dict:
     """One EvaluationConfig per named row: `base` with the row's overrides.
 
-    A row may override any TrainConfig field, `every_prefix_windows`, `seeds` and `variables`
-    (dbt vars added to the data's, e.g. `sequence_length`); the data layer is reused whenever a
+    A row may override any TrainConfig field, `seeds` and `variables` (dbt vars added to the
+    data's, e.g. `sequence_length`, `every_prefix_windows`); the data layer is reused whenever a
     row's schema was last built with the same vars (give rows with another data layer their own
     `schema`, so the layouts do not rebuild each other).
     """
     configs = {}
     for name, overrides in rows.items():
-        outer = {k: v for k, v in overrides.items() if k in ("every_prefix_windows", "seeds")}
+        outer = {k: v for k, v in overrides.items() if k == "seeds"}
         extra = dict(overrides.get("variables") or {})
         training = {k: v for k, v in overrides.items() if k not in outer and k != "variables"}
         train = replace(base.train, **training)

@@ -2,6 +2,9 @@
 -- Paper default: sliding windows when m >= 12 (m - 11 of them), else one window aligned to the
 -- last purchase and left-padded with product id 0. every_prefix_windows: one window per
 -- target position >= 2. Users with a single purchase have no window.
+-- The data layer's settings go with the table (macros/model_spec.sql): the trainer records them
+-- in the model's spec.
+{{ config(tblproperties={'btrnn.data_layer_spec': btrnn_data_layer_spec()}) }}
 {%- set n = var('sequence_length') %}
 
 with histories as (

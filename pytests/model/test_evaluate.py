@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import re
-from dataclasses import asdict, replace
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
-from jit import for_word2vec
+from jit import JDK_JAVA_OPTIONS, for_word2vec
 
 from btrnn.evaluation.protocol import (
-    EVALUATION_TRAINING,
     EvaluationConfig,
     build_data_layer,
     run_evaluation,
 )
+from btrnn.runtime import PROJECT_ROOT
+from btrnn.spec import spec_hash
 
-TRAINING = replace(EVALUATION_TRAINING, units=64, epochs=3)
+# The model spec's defaults on a smaller budget (epochs are not part of the spec: btrnn.spec), so
+# the README's daily run below trains a model of the judged spec.
+TRAINING = replace(EvaluationConfig().train, epochs=3)
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +134,10 @@ def test_gate_verdict_and_report_are_written(evaluation):
     figures = dict(verdict.figures)
     assert set(figures) == {"btrnn", "popularity", "cooccurrence", "word2vec"}
     assert figures["btrnn"] == pytest.approx(result.summaries["btrnn"].ndcg_at_100)
-    training = json.loads(verdict.training)
-    assert (training["units"], training["epochs"], training["seed"]) == (64, 3, 42)
+    spec = json.loads(verdict.training)  # the judged spec: no seed, no budget
+    assert spec == result.spec and verdict.spec_hash == spec_hash(spec)
+    assert (spec["units"], spec["every_prefix_windows"], spec["seed_windows"]) == (128, True, True)
+    assert "seed" not in spec and "epochs" not in spec
     assert json.loads(verdict.data)["shop_schema"] == "btrnn_raw"
     html = result.report.read_text()
     assert all(name in html for name in result.summaries)
@@ -174,7 +183,6 @@ def seed_tables(evaluation) -> dict:
     warehouse, result = evaluation
     return {
         "evaluation_holdout": True,
-        "every_prefix_windows": True,
         "model_uri": str(warehouse.root / "evaluation-models"),
         "model_version": result.model_version,
     }
@@ -210,13 +218,17 @@ def test_plain_dbt_publishes_the_newest_verdict_for_its_data_and_model(evaluatio
     trained with the judged settings (btrnn train's model_trainings record), else the best
     baseline, saying why; data never evaluated gets btrnn, saying why."""
     warehouse, result = evaluation
-    judged = {**asdict(TRAINING), "seed": 7, "every_prefix_windows": True}
+    judged = result.spec
     verdict = {
         "run_id": "judged", "metric": "ndcg_at_100", "passed": True,
         "figures": {"btrnn": 0.3, "cooccurrence": 0.2}, "default_recommender": "btrnn",
-        "best_baseline": "cooccurrence", "training": judged, "message": "PASS",
+        "best_baseline": "cooccurrence", "spec": judged, "spec_hash": spec_hash(judged),
+        "message": "PASS",
     }  # fmt: skip
-    wider = {**verdict, "run_id": "judged-wider", "training": {**judged, "units": 128}}
+    wider_spec = {**judged, "units": 600}
+    wider = {
+        **verdict, "run_id": "judged-wider", "spec": wider_spec, "spec_hash": spec_hash(wider_spec)
+    }  # fmt: skip
     env = IN_EVALUATION_SCHEMA
 
     def record(verdict: dict, env: dict | None = env) -> None:
@@ -236,18 +248,26 @@ def test_plain_dbt_publishes_the_newest_verdict_for_its_data_and_model(evaluatio
     assert len(warehouse.read("release_gate", "btrnn_eval")) == 2
     _, seeds, log = _compiled_defaults(warehouse, seed_tables, env)
     assert seeds == "recs_bought_next_cooccurrence"
-    assert f"model {result.model_version} was trained with units=64 (judged: 128)" in log
+    assert f"model {result.model_version} has spec {spec_hash(judged)}" in log
+    assert "trained with units=128 (judged: 600)" in log
 
     # The published schema holds no BTRNN table: nothing to publish, so the best baseline.
     record({**verdict, "run_id": "judged-published"}, env=None)
     personal, seeds, log = _compiled_defaults(warehouse, seed_tables)
     assert (personal, seeds) == ("recs_next_order_cooccurrence", "recs_bought_next_cooccurrence")
-    assert "recs_next_order_btrnn is not built yet; publishing the best baseline" in log
+    assert (
+        "recs_next_order_default: publishing cooccurrence: the best baseline: the release gate "
+        "chose btrnn, but recs_next_order_btrnn is not built yet"
+    ) in log
 
+    # Data never evaluated: the gate fails closed, and says so.
     another_shop = {**seed_tables, "shop_schema": "another_shop_raw"}
     personal, seeds, log = _compiled_defaults(warehouse, another_shop, env)
-    assert (personal, seeds) == ("recs_next_order_btrnn", "recs_bought_next_btrnn")
-    assert "no release gate verdict for this data in btrnn_eval.release_gate" in log
+    assert (personal, seeds) == ("recs_next_order_cooccurrence", "recs_bought_next_cooccurrence")
+    assert "publishing cooccurrence: no release gate verdict for this data" in log
+    until_evaluated = {**another_shop, "default_recommender_unevaluated": "btrnn"}
+    personal, _, _ = _compiled_defaults(warehouse, until_evaluated, env)
+    assert personal == "recs_next_order_btrnn"
 
 
 def test_ranks_agree_with_the_tables_each_recommender_publishes(evaluation, seed_tables):
@@ -301,3 +321,30 @@ def test_ranks_agree_with_the_tables_each_recommender_publishes(evaluation, seed
         target = logits[row, column]
         close = np.isclose(logits[row], target, rtol=1e-5, atol=1e-6)
         assert _within_ties(ranks.at[user, "btrnn"], (logits[row] > target) & ~close, close)
+
+
+def test_the_readme_daily_run_after_an_evaluation_publishes_btrnn(evaluation):
+    """README "Plain dbt: the daily run" after `btrnn evaluate`, as written: plain dbt from the
+    virtual environment, from the project folder, with nothing the btrnn command sets for it
+    (relative shop paths resolve against the project), then `btrnn train` with the spec's
+    defaults (a smaller budget) and the scoring build: the default views serve BTRNN."""
+    warehouse, result = evaluation
+    assert result.gate.passed, result.gate.message
+    # JDK_JAVA_OPTIONS: the data layer fits Word2Vec with both JIT compilers (pytests/jit.py).
+    unset = ("BTRNN_PROJECT_DIR", "BTRNN_MODEL_URI", "BTRNN_SCHEMA", JDK_JAVA_OPTIONS)
+    env = {k: v for k, v in os.environ.items() if k not in unset} | warehouse.env
+    tools = Path(sys.executable).parent
+
+    def run(*command: str) -> str:
+        done = subprocess.run(
+            command, cwd=PROJECT_ROOT, env=env, text=True, capture_output=True, check=False
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return done.stdout
+
+    dbt = (str(tools / "dbt"), "build", "--profiles-dir", "profiles", "--selector")
+    run(*dbt, "data_layer")
+    run(str(tools / "btrnn"), "train", "--epochs", "2")
+    log = run(*dbt, "scoring")
+    for view in ("recs_next_order_default", "recs_bought_next_default"):
+        assert f"{view}: publishing btrnn: the release gate chose it for this data" in log

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from jit import for_word2vec
 
-from btrnn.evaluation.protocol import EVALUATION_TRAINING, EvaluationConfig, run_evaluation
+from btrnn.evaluation.protocol import EvaluationConfig, run_evaluation
 from btrnn.runtime import PROJECT_ROOT
 
 ONLINE_RETAIL = (
@@ -47,7 +47,7 @@ def evaluated(warehouse, tmp_path_factory):
     try:
         # Small and short for CI (one epoch); the README's table uses the defaults, 8 epochs.
         training = replace(
-            EVALUATION_TRAINING, units=64, epochs=1, batch_size=1024, learning_rate=4e-3
+            EvaluationConfig().train, units=64, epochs=1, batch_size=1024, learning_rate=4e-3
         )
         # The price check runs in test_evaluate.py; here only the prices it would read.
         config = EvaluationConfig(

@@ -12,7 +12,7 @@ from btrnn.evaluation import protocol as evaluate
 from btrnn.evaluation.metrics import summarize
 from btrnn.evaluation.protocol import (
     ABLATION_HEADER,
-    EVALUATION_TRAINING,
+    EVALUATION_SCHEMA,
     EvaluationConfig,
     EvaluationResult,
     ablation_line,
@@ -21,6 +21,7 @@ from btrnn.evaluation.protocol import (
     mean_summary,
     spread,
 )
+from btrnn.train import TrainConfig
 
 
 def test_mean_and_spread_over_seeds():
@@ -40,12 +41,12 @@ def test_data_layer_is_rebuilt_unless_the_same_vars_built_it(tmp_path, monkeypat
     builds: list[dict] = []
     monkeypatch.setattr(evaluate, "run_dbt", lambda args, variables, env: builds.append(variables))
     config = EvaluationConfig(
-        variables={"product_ids": "hashed"}, every_prefix_windows=False, reuse_data_layer=True
+        variables={"product_ids": "hashed", "every_prefix_windows": False}, reuse_data_layer=True
     )
     evaluate.build_data_layer(config)
     evaluate.build_data_layer(config)
     assert len(builds) == 1 and builds[0]["evaluation_holdout"] is True
-    evaluate.build_data_layer(replace(config, every_prefix_windows=True))
+    evaluate.build_data_layer(replace(config, variables={"product_ids": "hashed"}))
     evaluate.build_data_layer(replace(config, reuse_data_layer=False))
     assert len(builds) == 3
 
@@ -57,7 +58,10 @@ def test_ablation_rows_override_the_base(tmp_path: Path):
         {
             "default": {},
             "paper input": {"id_feature": True, "item_embedding": 0, "seeds": 3},
-            "paper windows": {"every_prefix_windows": False, "schema": "btrnn_eval_paper"},
+            "paper windows": {
+                "variables": {"every_prefix_windows": False},
+                "schema": "btrnn_eval_paper",
+            },
             "longer": {"variables": {"sequence_length": 20}, "schema": "btrnn_eval_20"},
         },
     )
@@ -69,9 +73,9 @@ def test_ablation_rows_override_the_base(tmp_path: Path):
     assert rows["paper input"].train == replace(base.train, id_feature=True, item_embedding=0)
     assert rows["paper input"].seeds == 3
     assert rows["paper windows"].schema == "btrnn_eval_paper"
-    assert not rows["paper windows"].every_prefix_windows
+    assert rows["paper windows"].variables["every_prefix_windows"] is False
     assert rows["paper windows"].report == tmp_path / "ablation" / "paper-windows.html"
-    assert base.train == EVALUATION_TRAINING
+    assert base.train == TrainConfig(schema=EVALUATION_SCHEMA)
 
 
 @pytest.mark.parametrize("name", ["ablation-online-retail-ii.yml", "ablation-sample.yml"])
@@ -89,10 +93,7 @@ def test_every_row_of_the_shipped_ablation_files_is_one_distinct_change(name: st
     for row_name, row in rows.items():
         assert replace(row, seeds=default.seeds, report=default.report) != default, row_name
         # another data layout builds into its own schema, or the rows would rebuild each other's
-        if (
-            row.variables != default.variables
-            or row.every_prefix_windows != base.every_prefix_windows
-        ):
+        if row.variables != default.variables:
             assert row.schema != base.schema, row_name
 
 

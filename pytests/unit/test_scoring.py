@@ -9,9 +9,17 @@ import pandas as pd
 import pytest
 from tiny_model import N_ITEMS, N_LABELS, TOP_K, random_inputs, write_bundle
 
-from btrnn.artifacts import ModelStore
+from btrnn.artifacts import ArtifactError, ModelStore
 from btrnn.bundle import ModelBundle
-from btrnn.scoring import CACHE_ENV, Scorer, ScoringSettings, _long_format, model_cache_root
+from btrnn.scoring import (
+    CACHE_ENV,
+    Scorer,
+    ScoringSettings,
+    _long_format,
+    check_model_matches,
+    model_cache_root,
+    sequence_mismatch,
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +95,36 @@ def test_current_is_resolved_once_per_dbt_invocation(bundle_folder, tmp_path):
     assert (again.model_version, later.model_version) == (first, second)
     pinned = ScoringSettings.resolve(str(tmp_path / "store"), "v1", 5, 64, invocation_id="run-b")
     assert pinned.model_version == first
+
+
+def test_a_model_is_keyed_by_its_manifest_not_its_name(bundle_folder, tmp_path):
+    """Two stores with a `v1` each never share rescoring keys (btrnn.rescoring hashes the
+    manifest checksum into every row's scored_input), while one model keeps its key."""
+    ModelStore.from_uri(str(tmp_path / "a")).publish(bundle_folder, version="v1")
+    other = write_bundle(tmp_path / "other-bundle")  # other weights
+    ModelStore.from_uri(str(tmp_path / "b")).publish(other, version="v1")
+    a = ScoringSettings.resolve(str(tmp_path / "a"), "v1", 5, 64)
+    b = ScoringSettings.resolve(str(tmp_path / "b"), "v1", 5, 64)
+    assert a.model_version == b.model_version == "v1"
+    assert len(a.model_checksum) == 64 and a.model_checksum != b.model_checksum
+    assert (
+        ScoringSettings.resolve(str(tmp_path / "a"), "", 5, 64).model_checksum == a.model_checksum
+    )
+
+
+def test_a_model_of_another_sequence_length_is_refused_before_any_spark_job(
+    bundle_folder, tmp_path
+):
+    ModelStore.from_uri(str(tmp_path / "store")).publish(bundle_folder, version="v1")
+    settings = ScoringSettings.resolve(str(tmp_path / "store"), "v1", 5, 64)
+    # No warehouse at all (None for its tables): the check stops before reading one.
+    with pytest.raises(
+        ArtifactError,
+        match=r"reads 11 purchases \(sequence_length 12\), this "
+        r"data layer's inputs are 19 \(sequence_length 20\)",
+    ):
+        check_model_matches(settings, None, None, "20")  # type: ignore[arg-type]
+    assert sequence_mismatch(11, "12") is None and sequence_mismatch(11, None) is None
 
 
 def test_a_worker_holds_one_model_and_lets_go_of_the_one_before(bundle_folder, tmp_path):

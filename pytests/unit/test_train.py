@@ -10,9 +10,11 @@ import pytest
 from toy_windows import SEQUENCE, toy_data, toy_items
 
 from btrnn.cli import build_parser
-from btrnn.evaluation.protocol import EVALUATION_TRAINING
+from btrnn.demo import DEMO_TRAINING
+from btrnn.evaluation.protocol import EVALUATION_SCHEMA
 from btrnn.items import NORMALISED_ID
 from btrnn.model import flops_per_row
+from btrnn.spec import judged_spec, spec_hash
 from btrnn.train import (
     METRICS_LOG_FIELDS,
     TrainConfig,
@@ -26,6 +28,7 @@ from btrnn.train import (
     train_command,
     validation_sample,
     validation_summary,
+    with_seed_windows,
 )
 
 
@@ -39,7 +42,7 @@ def _parse(command: list[str]) -> TrainConfig:
     "config",
     [
         TrainConfig(),
-        EVALUATION_TRAINING,
+        TrainConfig(schema=EVALUATION_SCHEMA, seed_windows=False),
         TrainConfig(
             units=7,
             epochs=3,
@@ -70,11 +73,16 @@ def test_train_command_round_trips_every_field(config):
     assert _parse(train_command(config, "/tmp/store")) == config
 
 
-def test_cli_defaults_are_the_config_defaults():
+def test_demo_train_and_evaluate_resolve_to_one_spec():
+    """One set of model defaults: `btrnn train`, `btrnn evaluate` and the demo train the same
+    model (the evaluation in its own schema), so the gate judges what they publish."""
     train = config_from_args(build_parser().parse_args(["train"]))
     evaluate = config_from_args(build_parser().parse_args(["evaluate"]))
-    assert train == TrainConfig()
-    assert evaluate == EVALUATION_TRAINING
+    assert train == TrainConfig() == DEMO_TRAINING
+    assert evaluate == replace(TrainConfig(), schema=EVALUATION_SCHEMA)
+    data_layer = {"sequence_length": 12, "every_prefix_windows": True}
+    hashes = {spec_hash(judged_spec(data_layer, c)) for c in (train, evaluate, DEMO_TRAINING)}
+    assert len(hashes) == 1
 
 
 def test_one_config_file_drives_train_and_evaluate_and_flags_override_it(tmp_path):
@@ -87,7 +95,7 @@ def test_one_config_file_drives_train_and_evaluate_and_flags_override_it(tmp_pat
     assert (train.units, train.epochs, train.learning_rate, train.mask_padding) == (
         96, 4, 2e-3, False,
     )  # fmt: skip
-    assert train.schema == "btrnn" and evaluate.schema == EVALUATION_TRAINING.schema
+    assert train.schema == "btrnn" and evaluate.schema == EVALUATION_SCHEMA
     assert (evaluate.units, evaluate.epochs) == (96, 2)  # the flag wins over the file
     explicit = build_parser().parse_args(["train", "--config", str(settings), "--units", "600"])
     assert config_from_args(explicit).units == 600  # even when it equals the default
@@ -182,7 +190,8 @@ def test_max_steps_bounds_every_epoch():
     config = TrainConfig(units=4, epochs=2, batch_size=32, patience=5, max_steps=3)
     model, _, _, metrics = fit(toy_data(), config)
     assert int(model.optimizer.iterations.numpy()) == 2 * 3  # 13 batches per epoch without it
-    assert metrics["windows_per_epoch"] == 96 and metrics["train_windows"] == 400
+    # 400 windows and a seed window for each (every toy input holds two purchases)
+    assert metrics["windows_per_epoch"] == 96 and metrics["train_windows"] == 800
     assert 0 < metrics["step_seconds"] <= metrics["seconds"]
     assert metrics["train_examples_per_s"] >= metrics["examples_per_s"]
     with pytest.raises(ValueError, match="max_steps"):
@@ -261,7 +270,7 @@ def test_cosine_schedule_decays_to_zero_over_the_run_and_smoothing_needs_the_ful
     )
     model, model_config, _, _ = fit(toy_data(), config)
     steps = int(model.optimizer.iterations.numpy())
-    assert steps == 2 * 7  # 400 windows in batches of 64
+    assert steps == 2 * 13  # 400 windows and their 400 seed windows in batches of 64
     rate = model.optimizer.learning_rate
     assert float(rate) == pytest.approx(0.0, abs=1e-6)
     assert model_config.label_smoothing == 0.1
@@ -306,3 +315,16 @@ def test_validation_ranks_batch_by_batch_as_over_all_logits_at_once():
     logits = model.predict(data.items.matrix[windows.inputs], verbose=0)
     expected = summarize(target_ranks(logits, windows.labels.astype(np.int64)), 6)
     assert validation_summary(model, windows, data.items, 32) == expected
+
+
+def test_seed_windows_repeat_each_longer_window_on_its_last_purchase_alone():
+    inputs = np.array(
+        [[0, 0, 0, 5], [0, 0, 3, 4], [1, 2, 3, 6]], dtype=np.int32
+    )  # one purchase, two, four
+    windows = Windows(inputs, np.array([7, 8, 9], np.int32), np.array([1, 2, 3]))
+    out = with_seed_windows(windows)
+    assert out.inputs.tolist() == [*inputs.tolist(), [0, 0, 0, 4], [0, 0, 0, 6]]
+    assert out.labels.tolist() == [7, 8, 9, 8, 9]
+    assert out.users.tolist() == [1, 2, 3, 2, 3]
+    _, _, _, metrics = fit(toy_data(), TrainConfig(units=4, epochs=1, seed_windows=False))
+    assert metrics["train_windows"] == 400

@@ -15,6 +15,7 @@ def model(dbt, session):
         dbt.ref("int_label_vocabulary"),
         dbt.ref("item_features"),
         invocation_id=dbt.config.get("invocation_id"),
+        sequence_length=dbt.config.get("sequence_length"),
         model_uri=dbt.config.get("model_uri"),
         model_version=dbt.config.get("model_version"),
         top_k=dbt.config.get("top_k"),

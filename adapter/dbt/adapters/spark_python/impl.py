@@ -1,5 +1,6 @@
 """The adapter: dbt-spark's, with Python models submitted to the connection's SparkSession."""
 
+import os
 from collections.abc import Sequence
 from importlib import import_module
 from typing import Any
@@ -41,6 +42,13 @@ class SparkPythonAdapter(SparkAdapter):
     def seed_values_sql(self, rows: Sequence[Sequence[Any]], column_types: Sequence[str]) -> str:
         """`insert into <seed> values <this>`: literals cast to their types (seeds.py says why)."""
         return values_sql(rows, column_types)
+
+    @available
+    def project_root(self) -> str:
+        """The dbt project's folder, absolute: macros resolve the project's relative file paths
+        against it, whoever started dbt and from wherever (Spark would read them relative to a
+        database's location)."""
+        return os.path.abspath(self.config.project_root)
 
     def list_relations_without_caching(self, schema_relation: BaseRelation) -> list[BaseRelation]:
         """dbt-spark lists a schema with `show table extended`, which reads every table's whole
