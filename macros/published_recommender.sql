@@ -15,7 +15,8 @@
     {%- set verdict = btrnn_gate_verdict() -%}
     {%- if verdict is none -%}
       {%- set chosen = var('default_recommender_unevaluated') -%}
-      {%- set reason = 'no release gate verdict for this data in ' ~ btrnn_release_gate_table() ~ ' (run `btrnn evaluate`); var default_recommender_unevaluated' -%}
+      {%- set where = ' in ' ~ btrnn_release_gate_table() if execute else '' -%}
+      {%- set reason = 'no release gate verdict for this data' ~ where ~ ' (run `btrnn evaluate`); var default_recommender_unevaluated' -%}
     {%- else -%}
       {%- set chosen = verdict.default_recommender -%}
       {%- set reason = 'the release gate chose it for this data' -%}
