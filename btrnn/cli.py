@@ -313,9 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    command_line = argv is None  # the process's own command, not a call from Python (tests)
     argv = list(sys.argv[1:] if argv is None else argv)
     prepare_environment()
-    if argv and argv[0] in QUIET_NATIVE_LOGS:
+    if command_line and argv and argv[0] in QUIET_NATIVE_LOGS:
         quiet_native_logs()
     parser = build_parser()
     if argv and argv[0] == "dbt":  # everything after `dbt` belongs to dbt

@@ -94,5 +94,7 @@ def summary(store: ModelStore, version: str, current: str | None) -> dict[str, A
         "epochs": train.get("epochs"),
         "loss": train.get("loss"),
         "word2vec_version": metadata.get("word2vec", {}).get("version"),
+        # What the release gate compares (btrnn.spec); None for a model from before specs.
+        "spec_hash": metadata.get("spec_hash"),
         "metrics": {key: metrics[key] for key in _METRICS if key in metrics},
     }

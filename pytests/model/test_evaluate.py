@@ -174,6 +174,7 @@ SEED_TABLES = {
     "btrnn_seed": "recs_bought_next_btrnn",
 }
 IN_EVALUATION_SCHEMA = {"BTRNN_SCHEMA": "btrnn_eval"}
+SHOP_FILES = ("orders", "product_views", "products")
 
 
 @pytest.fixture(scope="module")
@@ -243,6 +244,12 @@ def test_plain_dbt_publishes_the_newest_verdict_for_its_data_and_model(evaluatio
     # Both BTRNN tables scored by a model trained as judged (seed aside).
     personal, seeds, _ = _compiled_defaults(warehouse, seed_tables, env)
     assert (personal, seeds) == ("recs_next_order_btrnn", "recs_bought_next_btrnn")
+    # The data key is what the vars resolve to: the sample's files by their absolute paths are
+    # the same data as by the project's relative ones.
+    sample = PROJECT_ROOT / "data" / "sample"
+    files = {"format": "csv", **{n: str(sample / f"{n}.csv") for n in SHOP_FILES}}
+    absolute = {**seed_tables, "shop_files": files}
+    assert _compiled_defaults(warehouse, absolute, env)[:2] == (personal, seeds)
 
     record(wider)
     assert len(warehouse.read("release_gate", "btrnn_eval")) == 2
@@ -344,7 +351,7 @@ def test_the_readme_daily_run_after_an_evaluation_publishes_btrnn(evaluation):
 
     dbt = (str(tools / "dbt"), "build", "--profiles-dir", "profiles", "--selector")
     run(*dbt, "data_layer")
-    run(str(tools / "btrnn"), "train", "--epochs", "2")
+    run(str(tools / "btrnn"), "train", "--epochs", "1")
     log = run(*dbt, "scoring")
     for view in ("recs_next_order_default", "recs_bought_next_default"):
         assert f"{view}: publishing btrnn: the release gate chose it for this data" in log

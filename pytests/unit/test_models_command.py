@@ -20,6 +20,8 @@ def store(tmp_path: Path) -> ModelStore:
     for version, epochs in (("v1", 3), ("v2", 5)):
         metadata = {"trained_at": "2026-11-27T00:00:00+00:00", "labels": 40}
         metadata["metrics"] = {"epochs_run": epochs, "best_epoch": 2, "curve": [1, 2, 3]}
+        if version == "v2":
+            metadata["spec_hash"] = "0123456789abcdef"  # btrnn.spec
         (folder / "metadata.json").write_text(json.dumps(metadata))
         store.publish(folder, version=version)
     return store
@@ -39,8 +41,10 @@ def test_show_prints_a_versions_headline_metadata(store, capsys):
     shown = json.loads(capsys.readouterr().out)
     assert shown["version"] == "v1" and shown["current"] is False
     assert shown["metrics"] == {"epochs_run": 3, "best_epoch": 2}  # not the whole curve
+    assert shown["spec_hash"] is None  # a model from before specs
     assert models(store, "show") == 0  # default: CURRENT
-    assert json.loads(capsys.readouterr().out)["metrics"]["epochs_run"] == 5
+    current = json.loads(capsys.readouterr().out)
+    assert current["metrics"]["epochs_run"] == 5 and current["spec_hash"] == "0123456789abcdef"
 
 
 def test_rollback_then_promote_move_current(store):
