@@ -27,8 +27,10 @@
 {% endmacro %}
 
 
-{# The vars that say which shop's data a run reads. Another data set, another key: evaluating
-   it never changes what this one publishes. #}
+{# The vars that say which shop's data a run reads, as they resolve (files by absolute path).
+   Another data set, another key: evaluating it never changes what this one publishes. The
+   files' contents are not part of the key on purpose: a shop's export grows every day, and a
+   verdict holds for the shop's data until the next evaluation, not for one day's snapshot. #}
 {% macro btrnn_data_vars() %}
   {%- set names = [
       'shop_schema', 'shop_files', 'orders_columns', 'product_views_columns', 'products_columns',
