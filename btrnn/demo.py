@@ -61,9 +61,11 @@ def show_recommendations(top: int = 5) -> None:
         for row in rows.itertuples():
             print(f"  {row.rank:>2}. {row.product_name:<40} {row.category:<8} p={row.score:.3f}")
     feed = _named(read_table("recs_feed_btrnn"), catalog)
-    user = first_customer_at_the_start(catalog) or feed.user_id.min()
+    starting = first_customer_at_the_start(catalog)
+    user = feed.user_id.min() if starting is None else starting
     firsts = feed[(feed.user_id == user) & (feed["rank"] == 1)].sort_values("step")
-    print(f"\nFeed for user {user}, who has bought baby items only (top item of each next order):")
+    who = "" if starting is None else ", who has bought baby items only"
+    print(f"\nFeed for user {user}{who} (top item of each next order):")
     for row in firsts.itertuples():
         print(f"  step {row.step}: {row.product_name} ({row.category})")
     fallback = (read_table("recs_bought_next_btrnn").recommender != "btrnn").sum()
