@@ -6,6 +6,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from btrnn import __version__
 from btrnn.bench import add_arguments as add_bench_arguments
@@ -141,11 +142,20 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(args)
 
 
+class _Parser(argparse.ArgumentParser):
+    """No abbreviated options (argparse's default): `--lr 0.1` was read as `--lr-schedule 0.1`
+    and `--epoch 3` as `--epochs 3`. Subcommands' parsers are of the same class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from btrnn.evaluation.protocol import EvaluationConfig
     from btrnn.train import TrainConfig, add_train_options
 
-    parser = argparse.ArgumentParser(prog="btrnn", description=__doc__)
+    parser = _Parser(prog="btrnn", description=__doc__)
     parser.add_argument("--version", action="version", version=f"btrnn {__version__}")
     parser.add_argument(
         "--debug", action="store_true", help="on an error, print the whole traceback too"

@@ -328,3 +328,11 @@ def test_seed_windows_repeat_each_longer_window_on_its_last_purchase_alone():
     assert out.users.tolist() == [1, 2, 3, 2, 3]
     _, _, _, metrics = fit(toy_data(), TrainConfig(units=4, epochs=1, seed_windows=False))
     assert metrics["train_windows"] == 400
+
+
+@pytest.mark.parametrize("words", [["--lr", "0.1"], ["--epoch", "3"]])
+def test_an_abbreviated_option_is_an_error_not_another_option(words, capsys):
+    from btrnn.cli import main
+
+    assert main(["train", *words]) == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
